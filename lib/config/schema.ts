@@ -1,0 +1,263 @@
+/**
+ * The configuration of every stack kind, as zod schemas. This file is the one place where
+ * settings and their defaults are declared; everything else reads the parsed, typed result.
+ *
+ * Keys live in the project namespace (`platform:<key>` in `Pulumi.<stack>.yaml`), except the
+ * stack's region, which is the AWS provider's own `aws:region` so that it is said once.
+ */
+import { z } from "zod";
+import { isAwsRegion, type AwsRegion } from "../regions";
+import { isPrivate, parseCidr } from "../cidr";
+
+export const PROJECT = "platform";
+
+export const STACK_KINDS = ["global", "region"] as const;
+export type StackKind = (typeof STACK_KINDS)[number];
+
+export const awsRegion = z
+  .string()
+  .refine(isAwsRegion, { message: "not an AWS region (for example us-east-1, eu-central-1)" })
+  .transform((r) => r as AwsRegion);
+
+const dnsName = z
+  .string()
+  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, {
+    message: "not a lower-case DNS name (labels of a-z, 0-9 and -, separated by dots)",
+  });
+
+const privateVpcCidr = z.string().superRefine((text, ctx) => {
+  try {
+    const cidr = parseCidr(text);
+    if (cidr.prefix < 16 || cidr.prefix > 24) {
+      ctx.addIssue({ code: "custom", message: "a VPC block must be between /16 and /24" });
+    } else if (!isPrivate(cidr)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "not a private range (allowed: inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+      });
+    }
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+  }
+});
+
+const cidrList = z.array(
+  z.string().superRefine((text, ctx) => {
+    try {
+      parseCidr(text);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+  }),
+);
+
+/** What a service may touch on the platform; its pod role is scoped to exactly this. */
+export const serviceAccess = z
+  .object({
+    /** @default none - read: GetItem/Query; readwrite: also PutItem/UpdateItem/DeleteItem */
+    table: z.enum(["none", "read", "readwrite"]).default("none"),
+    /** @default none - objects in the region's bucket */
+    bucket: z.enum(["none", "read", "readwrite"]).default("none"),
+    /** @default false - PutEvents on the region's bus */
+    publishEvents: z.boolean().default(false),
+    /** @default false - SendMessage on the region's work queue */
+    sendToQueue: z.boolean().default(false),
+  })
+  .strict();
+
+export const serviceSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, {
+      message: "not a service name (lower-case letters, digits and -, 2-32 characters)",
+    }),
+    port: z.number().int().min(1024).max(65535).default(8080),
+    /** Path prefixes routed to this service from the ingress gateway. */
+    routes: z.array(z.string().startsWith("/")).min(1),
+    /** @default latest stable tag pushed by the pipeline */
+    imageTag: z.string().min(1).default("stable"),
+    canaryImageTag: z.string().min(1).optional(),
+    minReplicas: z.number().int().min(1).default(2),
+    maxReplicas: z.number().int().min(1).default(10),
+    cpuTargetPercent: z.number().int().min(10).max(95).default(70),
+    /** Percentage of requests sent to the canary subset; stable gets the rest. */
+    canaryWeight: z.number().int().min(0).max(100).default(0),
+    /** Services allowed to call this one through the mesh (AuthorizationPolicy). */
+    allowFrom: z.array(z.string()).default([]),
+    access: serviceAccess.default({
+      table: "none",
+      bucket: "none",
+      publishEvents: false,
+      sendToQueue: false,
+    }),
+  })
+  .strict()
+  .refine((s) => s.minReplicas <= s.maxReplicas, {
+    message: "minReplicas must not exceed maxReplicas",
+    path: ["minReplicas"],
+  });
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+
+const uniqueNames = <T extends { name: string }>(items: T[], ctx: z.RefinementCtx) => {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.name)) {
+      ctx.addIssue({ code: "custom", message: `duplicate service name "${item.name}"`, path: [i, "name"] });
+    }
+    seen.add(item.name);
+  });
+};
+
+/** Settings every stack shares, set once in Pulumi.yaml's project-level `config:`. */
+export const projectSchema = {
+  services: z.array(serviceSchema).min(1).superRefine(uniqueNames),
+} as const;
+
+export const globalSchema = z
+  .object({
+    kind: z.literal("global"),
+    /** The home region: the DynamoDB table, the KMS primary key and ECR pushes live here. */
+    region: awsRegion,
+    regions: z.array(awsRegion).min(2, { message: "an active/active platform needs at least two regions" }),
+    domain: dnsName,
+    /** @default create - create the public hosted zone; or name an existing zone by id */
+    hostedZone: z
+      .union([
+        z.object({ create: z.literal(true) }).strict(),
+        z.object({ existingZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/) }).strict(),
+      ])
+      .default({ create: true }),
+    table: z
+      .object({
+        /** @default eventual - last writer wins; strong needs three regions or two plus a witness */
+        consistency: z.enum(["eventual", "strong"]).default("eventual"),
+        witnessRegion: awsRegion.optional(),
+      })
+      .strict()
+      .default({ consistency: "eventual" }),
+    replication: z
+      .object({
+        /** @default true - S3 Replication Time Control (15-minute SLA, with metrics) */
+        replicationTimeControl: z.boolean().default(true),
+      })
+      .strict()
+      .default({ replicationTimeControl: true }),
+    events: z
+      .object({
+        /** @default false - an EventBridge global endpoint for publishers' failover */
+        globalEndpoint: z.boolean().default(false),
+      })
+      .strict()
+      .default({ globalEndpoint: false }),
+    /** @default none - what sits in front of the latency-routed name */
+    edge: z.enum(["none", "cloudfront", "globalAccelerator"]).default("none"),
+    ...projectSchema,
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.regions.forEach((r, i) => {
+      if (seen.has(r)) ctx.addIssue({ code: "custom", message: `duplicate region "${r}"`, path: ["regions", i] });
+      seen.add(r);
+    });
+    if (!cfg.regions.includes(cfg.region)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `the home region ${cfg.region} (aws:region) is not in platform:regions`,
+        path: ["regions"],
+      });
+    }
+  });
+export type GlobalConfig = z.infer<typeof globalSchema>;
+
+export const regionSchema = z
+  .object({
+    kind: z.literal("region"),
+    region: awsRegion,
+    /** Fully qualified name of the global stack, e.g. organization/platform/global. */
+    globalStack: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, {
+      message: "not a stack name ([org/][project/]stack)",
+    }),
+    network: z
+      .object({
+        vpcCidr: privateVpcCidr,
+        /** @default 3 */
+        azCount: z.number().int().min(2).max(6).default(3),
+        /** @default perAz - one NAT gateway per zone; single trades zone independence for cost */
+        natGateways: z.enum(["perAz", "single"]).default("perAz"),
+      })
+      .strict(),
+    cluster: z
+      .object({
+        /** @default 1.33 */
+        kubernetesVersion: z.string().regex(/^1\.\d{2}$/).default("1.33"),
+        instanceTypes: z.array(z.string().min(3)).min(1).default(["m7i.large"]),
+        minSize: z.number().int().min(1).default(3),
+        desiredSize: z.number().int().min(1).default(3),
+        maxSize: z.number().int().min(1).default(12),
+        /** @default [] - the API endpoint is private only */
+        publicAccessCidrs: cidrList.default([]),
+      })
+      .strict()
+      .refine((c) => c.minSize <= c.desiredSize && c.desiredSize <= c.maxSize, {
+        message: "expected minSize <= desiredSize <= maxSize",
+        path: ["desiredSize"],
+      }),
+    dns: z
+      .object({
+        /** The name latency routing serves from every region, e.g. api.example.com. */
+        globalName: dnsName,
+        /** The name that always points to this region, e.g. us-east-1.api.example.com. */
+        regionalName: dnsName,
+      })
+      .strict(),
+    ingress: z
+      .object({
+        /** @default false - an HTTP API in front of the ALB */
+        apiGateway: z.boolean().default(false),
+        healthCheckPath: z.string().startsWith("/").default("/healthz"),
+        /** @default 10 - Route 53 allows 10 or 30 */
+        healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(10),
+        /** @default 3 */
+        healthCheckFailureThreshold: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .default({
+        apiGateway: false,
+        healthCheckPath: "/healthz",
+        healthCheckIntervalSeconds: 10,
+        healthCheckFailureThreshold: 3,
+      }),
+    aurora: z
+      .object({
+        /** @default false - an Aurora PostgreSQL secondary cluster of a global database */
+        enabled: z.boolean().default(false),
+        instanceClass: z.string().default("db.r7g.large"),
+      })
+      .strict()
+      .default({ enabled: false, instanceClass: "db.r7g.large" }),
+    observability: z
+      .object({
+        /** @default managed - Amazon Managed Service for Prometheus; in-cluster runs kube-prometheus */
+        prometheus: z.enum(["managed", "in-cluster"]).default("managed"),
+        /** @default 90 */
+        logRetentionDays: z.number().int().min(1).default(90),
+        /** Who gets the alarms. */
+        alarmEmails: z.array(z.string().email()).default([]),
+      })
+      .strict()
+      .default({ prometheus: "managed", logRetentionDays: 90, alarmEmails: [] }),
+    mesh: z
+      .object({
+        /** Istio Helm chart version (base, istiod, gateway), pinned. */
+        istioVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("1.28.1"),
+        /** @default 3 - ingress gateway replicas (spread over the zones) */
+        ingressGatewayReplicas: z.number().int().min(1).default(3),
+      })
+      .strict()
+      .default({ istioVersion: "1.28.1", ingressGatewayReplicas: 3 }),
+    ...projectSchema,
+  })
+  .strict();
+export type RegionConfig = z.infer<typeof regionSchema>;
+
+export type StackConfig = GlobalConfig | RegionConfig;

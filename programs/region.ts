@@ -1,0 +1,43 @@
+/**
+ * A region stack: one complete execution plane. It reads the global contract through a
+ * StackReference to the global stack (never to another region) and wires the components.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { RegionalPlatform } from "../components/region/platform";
+import { ServiceMesh } from "../components/mesh/mesh";
+import type { RegionConfig } from "../lib/config/schema";
+import { readGlobalOutputs } from "../lib/contract";
+
+export async function regionProgram(config: RegionConfig): Promise<Record<string, unknown>> {
+  const globalRef = new pulumi.StackReference("global", { name: config.globalStack });
+  const global = readGlobalOutputs(globalRef, config.globalStack, config.region);
+
+  const platform = new RegionalPlatform("platform", { config, global });
+  const mesh = new ServiceMesh(
+    "platform",
+    {
+      region: config.region,
+      mesh: config.mesh,
+      services: config.services,
+      fabric: global.fabric,
+      workQueueArn: platform.workQueueArn,
+      clusterName: platform.clusterName,
+      oidcProviderArn: platform.oidcProviderArn,
+      oidcProviderUrl: platform.oidcProviderUrl,
+      ingressTargetGroupArn: platform.ingressTargetGroupArn,
+      tracingEndpoint: platform.tracingEndpoint,
+    },
+    { provider: platform.kubernetesProvider, dependsOn: [platform] },
+  );
+
+  return {
+    region: config.region,
+    vpcId: platform.vpcId,
+    clusterName: platform.clusterName,
+    albDnsName: platform.albDnsName,
+    regionalEndpoint: `https://${config.dns.regionalName}`,
+    globalEndpoint: `https://${config.dns.globalName}`,
+    workQueueUrl: platform.workQueueUrl,
+    services: mesh.serviceNames,
+  };
+}
