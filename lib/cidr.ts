@@ -23,7 +23,9 @@ export function parseCidr(text: string): Cidr {
   }
   const base = octets.reduce((acc, o) => acc * 256 + o, 0);
   if (base % blockSize(prefix) !== 0) {
-    throw new Error(`"${text}" has host bits set: the network address is ${formatCidr({ base: base - (base % blockSize(prefix)), prefix })}`);
+    throw new Error(
+      `"${text}" has host bits set: the network address is ${formatCidr({ base: base - (base % blockSize(prefix)), prefix })}`,
+    );
   }
   return { base, prefix };
 }
@@ -51,9 +53,11 @@ export function contains(outer: Cidr, inner: Cidr): boolean {
 }
 
 /** The RFC 1918 private ranges: a VPC block must sit inside one of them. */
-export const PRIVATE_RANGES: readonly Cidr[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(
-  parseCidr,
-);
+export const PRIVATE_RANGES: readonly Cidr[] = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+].map(parseCidr);
 
 export function isPrivate(cidr: Cidr): boolean {
   return PRIVATE_RANGES.some((range) => contains(range, cidr));
@@ -65,14 +69,22 @@ export function subdivide(cidr: Cidr, prefix: number): Cidr[] {
     throw new Error(`cannot split ${formatCidr(cidr)} into /${prefix} blocks`);
   }
   const count = 2 ** (prefix - cidr.prefix);
-  return Array.from({ length: count }, (_, i) => ({ base: cidr.base + i * blockSize(prefix), prefix }));
+  return Array.from({ length: count }, (_, i) => ({
+    base: cidr.base + i * blockSize(prefix),
+    prefix,
+  }));
 }
 
 /**
  * Allocates `count` blocks of size `/prefix` from `pool`, skipping any block that overlaps one of
  * `taken`. Deterministic: the lowest free blocks are returned, in order.
  */
-export function allocate(pool: Cidr, prefix: number, count: number, taken: readonly Cidr[] = []): Cidr[] {
+export function allocate(
+  pool: Cidr,
+  prefix: number,
+  count: number,
+  taken: readonly Cidr[] = [],
+): Cidr[] {
   const result: Cidr[] = [];
   for (const candidate of subdivide(pool, prefix)) {
     if (result.length === count) break;

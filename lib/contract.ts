@@ -35,7 +35,9 @@ export const globalOutputsSchema = z.object({
 });
 export type GlobalOutputs = z.infer<typeof globalOutputsSchema>;
 
-export const GLOBAL_OUTPUT_KEYS = Object.keys(globalOutputsSchema.shape) as Array<keyof GlobalOutputs>;
+export const GLOBAL_OUTPUT_KEYS = Object.keys(globalOutputsSchema.shape) as Array<
+  keyof GlobalOutputs
+>;
 
 /** The global program's stack outputs: every contract key, each an Output of its type. */
 export type GlobalStackExports = { [K in keyof GlobalOutputs]: pulumi.Output<GlobalOutputs[K]> };
@@ -50,10 +52,16 @@ export interface GlobalView {
 }
 
 /** Validates what a StackReference returned against the contract, naming what is wrong. */
-export function checkGlobalOutputs(globalStack: string, region: string, values: unknown): GlobalOutputs {
+export function checkGlobalOutputs(
+  globalStack: string,
+  region: string,
+  values: unknown,
+): GlobalOutputs {
   const parsed = globalOutputsSchema.safeParse(values);
   if (!parsed.success) {
-    const where = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    const where = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ");
     throw new Error(
       `the outputs of stack "${globalStack}" do not match the global contract (${where}); run \`pulumi up\` on the global stack first`,
     );
@@ -70,7 +78,11 @@ export function checkGlobalOutputs(globalStack: string, region: string, values: 
  * Reads the global contract through a StackReference (`requireOutput` for every key) and returns
  * this region's view of it. No region stack ever references another region stack.
  */
-export function readGlobalOutputs(ref: pulumi.StackReference, globalStack: string, region: string): GlobalView {
+export function readGlobalOutputs(
+  ref: pulumi.StackReference,
+  globalStack: string,
+  region: string,
+): GlobalView {
   const all = pulumi
     .all(Object.fromEntries(GLOBAL_OUTPUT_KEYS.map((k) => [k, ref.requireOutput(k)])))
     .apply((values) => checkGlobalOutputs(globalStack, region, values));

@@ -5,12 +5,16 @@
  */
 import { ACCOUNT_ID, PARTITION, arn, availabilityZones, hex, physicalName, uuid } from "./fakes";
 
+// Resource inputs arrive as untyped provider payloads; the answers read them loosely on purpose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Payload = Record<string, any>;
+
 export interface ResourceContext {
   readonly type: string;
   readonly name: string;
   readonly urnSeed: string;
   readonly region: string;
-  readonly inputs: Record<string, any>;
+  readonly inputs: Payload;
 }
 
 type Outputs = Record<string, unknown>;
@@ -23,11 +27,16 @@ const nameOf = (ctx: ResourceContext, key = "name"): string =>
   typeof ctx.inputs[key] === "string" ? ctx.inputs[key] : physicalName(ctx.name, ctx.urnSeed);
 
 function subnetIds(prefix: string, ctx: ResourceContext, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `subnet-${hex(`${ctx.urnSeed}/${prefix}/${i}`, 17)}`);
+  return Array.from(
+    { length: count },
+    (_, i) => `subnet-${hex(`${ctx.urnSeed}/${prefix}/${i}`, 17)}`,
+  );
 }
 
 function vpc(ctx: ResourceContext): Outputs {
-  const count = Number(ctx.inputs.numberOfAvailabilityZones ?? ctx.inputs.availabilityZoneNames?.length ?? 3);
+  const count = Number(
+    ctx.inputs.numberOfAvailabilityZones ?? ctx.inputs.availabilityZoneNames?.length ?? 3,
+  );
   const vpcId = `vpc-${hex(ctx.urnSeed, 17)}`;
   const publicSubnetIds = subnetIds("public", ctx, count);
   const privateSubnetIds = subnetIds("private", ctx, count);
@@ -40,14 +49,19 @@ function vpc(ctx: ResourceContext): Outputs {
     isolatedSubnetIds,
     natGateways: [],
     routeTables: [],
-    subnetLayout: ctx.inputs.subnetStrategy ? ctx.inputs.subnetSpecs ?? [] : [],
-    vpc: { id: vpcId, cidrBlock: ctx.inputs.cidrBlock, arn: arn("ec2", ctx.region, `vpc/${vpcId}`) },
+    subnetLayout: ctx.inputs.subnetStrategy ? (ctx.inputs.subnetSpecs ?? []) : [],
+    vpc: {
+      id: vpcId,
+      cidrBlock: ctx.inputs.cidrBlock,
+      arn: arn("ec2", ctx.region, `vpc/${vpcId}`),
+    },
     availabilityZones: azs,
   };
 }
 
 function eksCluster(ctx: ResourceContext): Outputs {
-  const name = typeof ctx.inputs.name === "string" ? ctx.inputs.name : physicalName(ctx.name, ctx.urnSeed);
+  const name =
+    typeof ctx.inputs.name === "string" ? ctx.inputs.name : physicalName(ctx.name, ctx.urnSeed);
   const oidcId = hex(ctx.urnSeed, 32).toUpperCase();
   const endpoint = `https://${oidcId}.gr7.${ctx.region}.eks.amazonaws.com`;
   const ca = Buffer.from(`offline-plan-ca-${name}`).toString("base64");
@@ -91,7 +105,11 @@ function eksCluster(ctx: ResourceContext): Outputs {
       vpcConfig: { clusterSecurityGroupId: clusterSg },
       certificateAuthority: { data: ca },
     },
-    core: { cluster: { name, arn: clusterArn, endpoint }, endpoint, clusterSecurityGroupId: clusterSg },
+    core: {
+      cluster: { name, arn: clusterArn, endpoint },
+      endpoint,
+      clusterSecurityGroupId: clusterSg,
+    },
     instanceRoles: [],
     defaultNodeGroupAsgName: "",
     clusterIngressRuleId: "",
@@ -114,11 +132,18 @@ const ANSWERS: Record<string, Answer> = {
     const keyId = primary.split("/").pop() || `mrk-${hex(ctx.urnSeed, 32)}`;
     return { keyId, arn: arn("kms", ctx.region, `key/${keyId}`) };
   },
-  "aws:kms/alias:Alias": (ctx) => ({ arn: arn("kms", ctx.region, String(ctx.inputs.name ?? "alias/x")) }),
+  "aws:kms/alias:Alias": (ctx) => ({
+    arn: arn("kms", ctx.region, String(ctx.inputs.name ?? "alias/x")),
+  }),
   "aws:dynamodb/table:Table": (ctx) => {
     const name = nameOf(ctx);
     const tableArn = arn("dynamodb", ctx.region, `table/${name}`);
-    return { name, arn: tableArn, streamArn: `${tableArn}/stream/2026-11-21T00:00:00.000`, streamLabel: "2026-11-21T00:00:00.000" };
+    return {
+      name,
+      arn: tableArn,
+      streamArn: `${tableArn}/stream/2026-11-21T00:00:00.000`,
+      streamLabel: "2026-11-21T00:00:00.000",
+    };
   },
   "aws:s3/bucket:Bucket": (ctx) => {
     const bucket = nameOf(ctx, "bucket");
@@ -158,11 +183,19 @@ const ANSWERS: Record<string, Answer> = {
   "aws:lb/targetGroup:TargetGroup": (ctx) => {
     const name = nameOf(ctx).slice(0, 32);
     const id = hex(ctx.urnSeed, 16);
-    return { name, arn: arn("elasticloadbalancing", ctx.region, `targetgroup/${name}/${id}`), arnSuffix: `targetgroup/${name}/${id}` };
+    return {
+      name,
+      arn: arn("elasticloadbalancing", ctx.region, `targetgroup/${name}/${id}`),
+      arnSuffix: `targetgroup/${name}/${id}`,
+    };
   },
   "aws:iam/role:Role": (ctx) => {
     const name = nameOf(ctx);
-    return { name, arn: `arn:${PARTITION}:iam::${ACCOUNT_ID}:role/${name}`, uniqueId: `AROA${hex(ctx.urnSeed, 17).toUpperCase()}` };
+    return {
+      name,
+      arn: `arn:${PARTITION}:iam::${ACCOUNT_ID}:role/${name}`,
+      uniqueId: `AROA${hex(ctx.urnSeed, 17).toUpperCase()}`,
+    };
   },
   "aws:iam/policy:Policy": (ctx) => {
     const name = nameOf(ctx);
@@ -170,7 +203,11 @@ const ANSWERS: Record<string, Answer> = {
   },
   "aws:sqs/queue:Queue": (ctx) => {
     const name = nameOf(ctx);
-    return { name, arn: arn("sqs", ctx.region, name), url: `https://sqs.${ctx.region}.amazonaws.com/${ACCOUNT_ID}/${name}` };
+    return {
+      name,
+      arn: arn("sqs", ctx.region, name),
+      url: `https://sqs.${ctx.region}.amazonaws.com/${ACCOUNT_ID}/${name}`,
+    };
   },
   "aws:sns/topic:Topic": (ctx) => {
     const name = nameOf(ctx);
@@ -186,34 +223,59 @@ const ANSWERS: Record<string, Answer> = {
   },
   "aws:cloudwatch/eventRule:EventRule": (ctx) => {
     const name = nameOf(ctx);
-    const bus = String(ctx.inputs.eventBusName ?? "default").split("/").pop();
+    const bus = String(ctx.inputs.eventBusName ?? "default")
+      .split("/")
+      .pop();
     return { name, arn: arn("events", ctx.region, `rule/${bus}/${name}`) };
   },
   "aws:lambda/function:Function": (ctx) => {
     const name = nameOf(ctx);
     const fnArn = arn("lambda", ctx.region, `function:${name}`);
-    return { name, arn: fnArn, qualifiedArn: `${fnArn}:$LATEST`, invokeArn: `arn:${PARTITION}:apigateway:${ctx.region}:lambda:path/2015-03-31/functions/${fnArn}/invocations`, version: "$LATEST" };
+    return {
+      name,
+      arn: fnArn,
+      qualifiedArn: `${fnArn}:$LATEST`,
+      invokeArn: `arn:${PARTITION}:apigateway:${ctx.region}:lambda:path/2015-03-31/functions/${fnArn}/invocations`,
+      version: "$LATEST",
+    };
   },
   "aws:acm/certificate:Certificate": (ctx) => ({
     arn: arn("acm", ctx.region, `certificate/${uuid(ctx.urnSeed)}`),
-    domainValidationOptions: [ctx.inputs.domainName, ...(ctx.inputs.subjectAlternativeNames ?? [])].map((d: string) => ({
+    domainValidationOptions: [
+      ctx.inputs.domainName,
+      ...(ctx.inputs.subjectAlternativeNames ?? []),
+    ].map((d: string) => ({
       domainName: d,
       resourceRecordName: `_${hex(`${ctx.urnSeed}${d}`, 32)}.${d}.`,
       resourceRecordType: "CNAME",
       resourceRecordValue: `_${hex(`${d}${ctx.urnSeed}`, 32)}.acm-validations.aws.`,
     })),
   }),
-  "aws:route53/healthCheck:HealthCheck": (ctx) => ({ arn: `arn:${PARTITION}:route53:::healthcheck/${uuid(ctx.urnSeed)}` }),
-  "aws:ec2/securityGroup:SecurityGroup": (ctx) => ({ name: nameOf(ctx), arn: arn("ec2", ctx.region, `security-group/sg-${hex(ctx.urnSeed, 17)}`) }),
+  "aws:route53/healthCheck:HealthCheck": (ctx) => ({
+    arn: `arn:${PARTITION}:route53:::healthcheck/${uuid(ctx.urnSeed)}`,
+  }),
+  "aws:ec2/securityGroup:SecurityGroup": (ctx) => ({
+    name: nameOf(ctx),
+    arn: arn("ec2", ctx.region, `security-group/sg-${hex(ctx.urnSeed, 17)}`),
+  }),
   "aws:apigatewayv2/api:Api": (ctx) => {
     const id = hex(ctx.urnSeed, 10);
-    return { apiEndpoint: `https://${id}.execute-api.${ctx.region}.amazonaws.com`, executionArn: arn("execute-api", ctx.region, id), arn: `arn:${PARTITION}:apigateway:${ctx.region}::/apis/${id}` };
+    return {
+      apiEndpoint: `https://${id}.execute-api.${ctx.region}.amazonaws.com`,
+      executionArn: arn("execute-api", ctx.region, id),
+      arn: `arn:${PARTITION}:apigateway:${ctx.region}::/apis/${id}`,
+    };
   },
   "aws:amp/workspace:Workspace": (ctx) => {
     const id = `ws-${uuid(ctx.urnSeed)}`;
-    return { arn: arn("aps", ctx.region, `workspace/${id}`), prometheusEndpoint: `https://aps-workspaces.${ctx.region}.amazonaws.com/workspaces/${id}/` };
+    return {
+      arn: arn("aps", ctx.region, `workspace/${id}`),
+      prometheusEndpoint: `https://aps-workspaces.${ctx.region}.amazonaws.com/workspaces/${id}/`,
+    };
   },
-  "aws:rds/globalCluster:GlobalCluster": (ctx) => ({ arn: `arn:${PARTITION}:rds::${ACCOUNT_ID}:global-cluster:${ctx.inputs.globalClusterIdentifier ?? ctx.name}` }),
+  "aws:rds/globalCluster:GlobalCluster": (ctx) => ({
+    arn: `arn:${PARTITION}:rds::${ACCOUNT_ID}:global-cluster:${ctx.inputs.globalClusterIdentifier ?? ctx.name}`,
+  }),
   "aws:globalaccelerator/accelerator:Accelerator": (ctx) => ({
     arn: `arn:${PARTITION}:globalaccelerator::${ACCOUNT_ID}:accelerator/${uuid(ctx.urnSeed)}`,
     dnsName: `a${hex(ctx.urnSeed, 16)}.awsglobalaccelerator.com`,
@@ -241,26 +303,42 @@ export function resourceOutputs(ctx: ResourceContext): { id: string; state: Outp
   } else if (pkg === "kubernetes") {
     const meta = ctx.inputs.metadata ?? {};
     generic = {
-      metadata: { ...meta, name: meta.name ?? physicalName(ctx.name, ctx.urnSeed), uid: uuid(ctx.urnSeed) },
+      metadata: {
+        ...meta,
+        name: meta.name ?? physicalName(ctx.name, ctx.urnSeed),
+        uid: uuid(ctx.urnSeed),
+      },
     };
-    if (mod === "helm.sh/v3") generic.status = { status: "deployed", revision: 1, namespace: ctx.inputs.namespace };
+    if (mod === "helm.sh/v3")
+      generic.status = { status: "deployed", revision: 1, namespace: ctx.inputs.namespace };
   }
   const state = { ...ctx.inputs, ...generic, ...special };
   const id = String(
-    (special.keyId ?? special.zoneId ?? special.name ?? special.bucket ?? special.vpcId ?? generic.name) ||
+    (special.keyId ??
+      special.zoneId ??
+      special.name ??
+      special.bucket ??
+      special.vpcId ??
+      generic.name) ||
       (ctx.inputs.name as string | undefined) ||
       `${kebab(typeName || ctx.name)}-${hex(ctx.urnSeed, 12)}`,
   );
   return { id, state };
 }
 
-type InvokeAnswer = (inputs: Record<string, any>, region: string) => Record<string, unknown>;
+type InvokeAnswer = (inputs: Payload, region: string) => Record<string, unknown>;
 
 /** The invokes the program uses. Anything else is a failure of the plan. */
 export const INVOKES: Record<string, InvokeAnswer> = {
   "aws:index/getAvailabilityZones:getAvailabilityZones": (_inputs, region) => {
     const zones = availabilityZones(region, 6);
-    return { id: region, names: zones.names, zoneIds: zones.zoneIds, groupNames: [region], state: "available" };
+    return {
+      id: region,
+      names: zones.names,
+      zoneIds: zones.zoneIds,
+      groupNames: [region],
+      state: "available",
+    };
   },
   "aws:index/getCallerIdentity:getCallerIdentity": () => ({
     id: ACCOUNT_ID,

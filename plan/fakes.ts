@@ -25,12 +25,20 @@ export function physicalName(name: string, seed: string): string {
   return `${name}-${hex(seed, 7)}`;
 }
 
-export function arn(service: string, region: string, resource: string, account = ACCOUNT_ID): string {
+export function arn(
+  service: string,
+  region: string,
+  resource: string,
+  account = ACCOUNT_ID,
+): string {
   return `arn:${PARTITION}:${service}:${region}:${account}:${resource}`;
 }
 
 /** Availability-zone names and ids of a region, as getAvailabilityZones returns them. */
-export function availabilityZones(region: string, count = 3): { names: string[]; zoneIds: string[] } {
+export function availabilityZones(
+  region: string,
+  count = 3,
+): { names: string[]; zoneIds: string[] } {
   const letters = "abcdef".slice(0, count).split("");
   const code = region.replace(/-(\w)\w*-(\d)$/, (_, dir: string, n: string) => `${dir}${n}`);
   return {

@@ -25,6 +25,11 @@ interface ResourceRequest {
   getProperties?(): { toJavaScript(): Record<string, unknown> };
 }
 
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
 /** Outputs of the stacks evaluated so far, by stack name: what a StackReference reads. */
 export type StackOutputs = ReadonlyMap<string, Record<string, unknown>>;
 
@@ -39,7 +44,10 @@ export class RecordingMonitor extends MockMonitor {
     super({
       newResource: (args) => {
         if (args.type === "pulumi:pulumi:StackReference") {
-          return { id: args.inputs.name, state: this.answerStackReference(String(args.inputs.name)) };
+          return {
+            id: args.inputs.name,
+            state: this.answerStackReference(String(args.inputs.name)),
+          };
         }
         const region =
           (args.type === "pulumi:providers:aws" ? args.inputs.region : undefined) ??
@@ -92,7 +100,12 @@ export class RecordingMonitor extends MockMonitor {
   private record(op: RecordedResource["op"], req: ResourceRequest, callback: Callback): Callback {
     return (err, response) => {
       if (!err && response) {
-        const res = response as { getUrn(): string; getId?(): string; getObject?(): { toJavaScript(): unknown }; getProperties?(): { toJavaScript(): unknown } };
+        const res = response as {
+          getUrn(): string;
+          getId?(): string;
+          getObject?(): { toJavaScript(): unknown };
+          getProperties?(): { toJavaScript(): unknown };
+        };
         const urn = res.getUrn();
         const outputs = (res.getObject?.() ?? res.getProperties?.())?.toJavaScript() ?? {};
         const struct = req.getObject?.() ?? req.getProperties?.();
@@ -122,18 +135,19 @@ export class RecordingMonitor extends MockMonitor {
     };
   }
 
-  override async registerResource(req: any, callback: Callback): Promise<void> {
+  override async registerResource(req: ResourceRequest, callback: Callback): Promise<void> {
     return super.registerResource(req, this.record("create", req, callback));
   }
 
-  override async readResource(req: any, callback: Callback): Promise<void> {
+  override async readResource(req: ResourceRequest, callback: Callback): Promise<void> {
     return super.readResource(req, this.record("read", req, callback));
   }
 
-  override registerResourceOutputs(req: any, callback: Callback): void {
+  override registerResourceOutputs(req: OutputsRequest, callback: Callback): void {
     const urn: string = req.getUrn();
     const rec = this.records.find((r) => r.urn === urn);
-    if (rec) rec.outputs = plainValue(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    if (rec)
+      rec.outputs = plainValue(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
     super.registerResourceOutputs(req, callback);
   }
 }

@@ -53,8 +53,19 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const stackOutputs = new Map<string, Record<string, unknown>>();
   const monitor = new RecordingMonitor(stackOutputs);
   const stacks: StackPlan[] = [];
-  const plan = async (stack: string, kind: StackPlan["kind"], flat: Record<string, string>, region: string) => {
-    const evaluation = await evaluateStack({ monitor, stack, config: flat, region, program: opts.program });
+  const plan = async (
+    stack: string,
+    kind: StackPlan["kind"],
+    flat: Record<string, string>,
+    region: string,
+  ) => {
+    const evaluation = await evaluateStack({
+      monitor,
+      stack,
+      config: flat,
+      region,
+      program: opts.program,
+    });
     stackOutputs.set(stack, evaluation.outputs);
     if (opts.stack !== undefined && opts.stack !== stack) return;
     const report = opts.policies?.(evaluation.records) ?? { violations: [], exemptions: [] };
@@ -70,12 +81,15 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   // The global stack is always evaluated: every region stack reads its outputs.
   await plan(project.global.stack, "global", project.global.flat, project.global.config.region);
   for (const r of project.regions) {
-    if (opts.stack === undefined || opts.stack === r.stack) await plan(r.stack, "region", r.flat, r.config.region);
+    if (opts.stack === undefined || opts.stack === r.stack)
+      await plan(r.stack, "region", r.flat, r.config.region);
   }
   return { project, stacks };
 }
 
 /** The mandatory violations of a plan; any one of them fails it. */
 export function mandatoryViolations(result: PlanResult): PolicyViolation[] {
-  return result.stacks.flatMap((s) => s.document.violations.filter((v) => v.enforcementLevel === "mandatory"));
+  return result.stacks.flatMap((s) =>
+    s.document.violations.filter((v) => v.enforcementLevel === "mandatory"),
+  );
 }

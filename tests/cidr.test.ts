@@ -90,15 +90,19 @@ describe("subdivide and allocate", () => {
   it("never hands out overlapping blocks, nor blocks overlapping what is taken", () => {
     const block = fc.integer({ min: 0, max: 255 }).map((i) => parseCidr(`10.${i}.0.0/16`));
     fc.assert(
-      fc.property(fc.array(block, { maxLength: 40 }), fc.integer({ min: 1, max: 50 }), (taken, count) => {
-        const got = allocate(parseCidr("10.0.0.0/8"), 16, count, taken);
-        expect(got).toHaveLength(count);
-        expect(findOverlap(got)).toBeUndefined();
-        for (const g of got) {
-          expect(taken.some((t) => overlaps(t, g))).toBe(false);
-          expect(contains(parseCidr("10.0.0.0/8"), g)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.array(block, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 50 }),
+        (taken, count) => {
+          const got = allocate(parseCidr("10.0.0.0/8"), 16, count, taken);
+          expect(got).toHaveLength(count);
+          expect(findOverlap(got)).toBeUndefined();
+          for (const g of got) {
+            expect(taken.some((t) => overlaps(t, g))).toBe(false);
+            expect(contains(parseCidr("10.0.0.0/8"), g)).toBe(true);
+          }
+        },
+      ),
     );
   });
 });

@@ -25,11 +25,17 @@ describe("the project's own stack files", () => {
     const project = loadProject(PROJECT_DIR);
     expect(project.global.stack).toBe("global");
     expect(project.global.config.regions).toEqual(["us-east-1", "eu-central-1"]);
-    expect(project.regions.map((r) => [r.stack, r.config.region, r.config.network.vpcCidr])).toEqual([
+    expect(
+      project.regions.map((r) => [r.stack, r.config.region, r.config.network.vpcCidr]),
+    ).toEqual([
       ["eu-central-1", "eu-central-1", "10.20.0.0/16"],
       ["us-east-1", "us-east-1", "10.10.0.0/16"],
     ]);
-    expect(project.regions[0].config.services.map((s) => s.name)).toEqual(["svc-a", "svc-b", "svc-c"]);
+    expect(project.regions[0].config.services.map((s) => s.name)).toEqual([
+      "svc-a",
+      "svc-b",
+      "svc-c",
+    ]);
   });
 });
 
@@ -100,7 +106,9 @@ describe("bad configuration is rejected with the stack, the key, the value and w
   it("a malformed YAML file names the file", () => {
     const dir = copyProject();
     fs.writeFileSync(`${dir}/Pulumi.eu-central-1.yaml`, "config:\n  aws:region: [eu-central-1\n");
-    expect(() => loadProject(dir)).toThrow(/^stack "eu-central-1": file Pulumi.eu-central-1.yaml: malformed YAML: /);
+    expect(() => loadProject(dir)).toThrow(
+      /^stack "eu-central-1": file Pulumi.eu-central-1.yaml: malformed YAML: /,
+    );
   });
 
   it("a cluster sized the wrong way round", () => {
@@ -110,7 +118,10 @@ describe("bad configuration is rejected with the stack, the key, the value and w
       "platform:globalStack": "global",
       "platform:network": JSON.stringify({ vpcCidr: "10.0.0.0/16" }),
       "platform:cluster": JSON.stringify({ minSize: 5, desiredSize: 3, maxSize: 4 }),
-      "platform:dns": JSON.stringify({ globalName: "api.example.com", regionalName: "r.api.example.com" }),
+      "platform:dns": JSON.stringify({
+        globalName: "api.example.com",
+        regionalName: "r.api.example.com",
+      }),
       "platform:services": JSON.stringify([{ name: "svc-a", routes: ["/a"] }]),
     });
     expect(() => parseStackConfig("us-east-1", raw)).toThrow(
@@ -129,7 +140,12 @@ describe("engine settings", () => {
         "platform:edge": "none",
         "other:key": "ignored",
       }),
-    ).toEqual({ region: "us-east-1", kind: "global", regions: ["us-east-1", "eu-central-1"], edge: "none" });
+    ).toEqual({
+      region: "us-east-1",
+      kind: "global",
+      regions: ["us-east-1", "eu-central-1"],
+      edge: "none",
+    });
   });
 });
 
@@ -141,8 +157,15 @@ describe("what-if region sets", () => {
       "ap-southeast-2",
       "sa-east-1",
     ]);
-    expect(project.global.config.regions).toEqual(["us-east-1", "eu-central-1", "ap-southeast-2", "sa-east-1"]);
-    expect(project.regions.map((r) => [r.stack, r.config.network.vpcCidr, r.config.dns.regionalName])).toEqual([
+    expect(project.global.config.regions).toEqual([
+      "us-east-1",
+      "eu-central-1",
+      "ap-southeast-2",
+      "sa-east-1",
+    ]);
+    expect(
+      project.regions.map((r) => [r.stack, r.config.network.vpcCidr, r.config.dns.regionalName]),
+    ).toEqual([
       ["eu-central-1", "10.20.0.0/16", "eu-central-1.api.platform.example.com"],
       ["us-east-1", "10.10.0.0/16", "us-east-1.api.platform.example.com"],
       ["ap-southeast-2", "10.0.0.0/16", "ap-southeast-2.api.platform.example.com"],

@@ -18,7 +18,11 @@ export function copyProject(): string {
 }
 
 /** Rewrites one stack file's `config:` through `edit`. */
-export function editStack(dir: string, stack: string, edit: (config: Record<string, unknown>) => void): void {
+export function editStack(
+  dir: string,
+  stack: string,
+  edit: (config: Record<string, unknown>) => void,
+): void {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
   const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
   edit(doc.config);

@@ -14,12 +14,19 @@ import { evaluateResources } from "../policy/offline";
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
 function parseRegions(text: string): AwsRegion[] {
-  const regions = text.split(",").map((r) => r.trim()).filter(Boolean);
+  const regions = text
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
   const bad = regions.filter((r) => !isAwsRegion(r));
-  if (bad.length) throw new InvalidArgumentError(`${bad.join(", ")}: not AWS regions (for example us-east-1, eu-central-1)`);
+  if (bad.length)
+    throw new InvalidArgumentError(
+      `${bad.join(", ")}: not AWS regions (for example us-east-1, eu-central-1)`,
+    );
   const dup = regions.find((r, i) => regions.indexOf(r) !== i);
   if (dup) throw new InvalidArgumentError(`region ${dup} is listed twice`);
-  if (regions.length < 2) throw new InvalidArgumentError("an active/active platform needs at least two regions");
+  if (regions.length < 2)
+    throw new InvalidArgumentError("an active/active platform needs at least two regions");
   return regions as AwsRegion[];
 }
 
@@ -38,7 +45,8 @@ function summary(result: PlanResult): string {
       lines.push(`    ${k}: ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`);
     }
     lines.push(`  policy violations: ${s.document.violations.length}`);
-    for (const v of s.document.violations) lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.urn}\n      ${v.message}`);
+    for (const v of s.document.violations)
+      lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.urn}\n      ${v.message}`);
     for (const e of s.exemptions) lines.push(`    exempt ${e.policy}: ${e.urn} (${e.reason})`);
   }
   return lines.join("\n");
@@ -59,11 +67,26 @@ function writeDocuments(dir: string, result: PlanResult): string[] {
 async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name("plan")
-    .description("Offline plan of every stack: the global stack, then each region stack, then the policies.")
-    .option("--out <dir>", "write <dir>/<stack>.json per stack, shaped like `pulumi preview --json`")
-    .option("--regions <list>", "what-if plan for another region set, e.g. us-east-1,eu-central-1,ap-southeast-2", parseRegions)
+    .description(
+      "Offline plan of every stack: the global stack, then each region stack, then the policies.",
+    )
+    .option(
+      "--out <dir>",
+      "write <dir>/<stack>.json per stack, shaped like `pulumi preview --json`",
+    )
+    .option(
+      "--regions <list>",
+      "what-if plan for another region set, e.g. us-east-1,eu-central-1,ap-southeast-2",
+      parseRegions,
+    )
     .option("--stack <name>", "plan one stack only (a region stack still gets the global outputs)")
+    .option(
+      "--project-dir <dir>",
+      "the project directory (Pulumi.yaml and the stack files)",
+      PROJECT_DIR,
+    )
     .option("--quiet", "print only the totals")
+    .option("--stats", "print the run's duration and peak memory as one JSON line")
     .exitOverride();
   try {
     program.parse(argv, { from: "user" });
@@ -71,12 +94,20 @@ async function main(argv: string[]): Promise<number> {
     const code = (e as { exitCode?: number }).exitCode ?? 2;
     return code === 0 ? 0 : 2;
   }
-  const opts = program.opts<{ out?: string; regions?: AwsRegion[]; stack?: string; quiet?: boolean }>();
+  const opts = program.opts<{
+    out?: string;
+    regions?: AwsRegion[];
+    stack?: string;
+    quiet?: boolean;
+    stats?: boolean;
+    projectDir: string;
+  }>();
+  const started = process.hrtime.bigint();
 
   let result: PlanResult;
   try {
     result = await runPlan({
-      dir: PROJECT_DIR,
+      dir: path.resolve(opts.projectDir),
       program: runProgram,
       regions: opts.regions,
       stack: opts.stack,
@@ -93,6 +124,11 @@ async function main(argv: string[]): Promise<number> {
   if (opts.out) {
     const files = writeDocuments(path.resolve(opts.out), result);
     process.stdout.write(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`);
+  }
+  if (opts.stats) {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+    process.stdout.write(`stats: ${JSON.stringify({ seconds, maxRssMiB, resources: total })}\n`);
   }
   const mandatory = mandatoryViolations(result);
   if (mandatory.length) {

@@ -38,7 +38,8 @@ export function configKey(path: readonly PropertyKey[]): string {
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>(
-    (v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    (v, k) =>
+      v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined,
     raw,
   );
 }

@@ -34,7 +34,8 @@ export function rawSettings(flat: Readonly<Record<string, string>>): Record<stri
   const raw: Record<string, unknown> = {};
   for (const [key, text] of Object.entries(flat)) {
     if (key === "aws:region") raw.region = text;
-    else if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = decodeConfigValue(text);
+    else if (key.startsWith(`${PROJECT}:`))
+      raw[key.slice(PROJECT.length + 1)] = decodeConfigValue(text);
   }
   return raw;
 }
@@ -65,6 +66,7 @@ export function parseGlobalConfig(stack: string, raw: Record<string, unknown>): 
 
 export function parseRegionConfig(stack: string, raw: Record<string, unknown>): RegionConfig {
   const cfg = parseStackConfig(stack, raw);
-  if (cfg.kind !== "region") throw new Error(`stack "${stack}" is a ${cfg.kind} stack, not a region`);
+  if (cfg.kind !== "region")
+    throw new Error(`stack "${stack}" is a ${cfg.kind} stack, not a region`);
   return cfg;
 }

@@ -15,8 +15,16 @@ import { PROJECT, type GlobalConfig, type RegionConfig } from "./schema";
 export type FlatConfig = Record<string, string>;
 
 export interface ProjectStacks {
-  readonly global: { readonly stack: string; readonly config: GlobalConfig; readonly flat: FlatConfig };
-  readonly regions: ReadonlyArray<{ readonly stack: string; readonly config: RegionConfig; readonly flat: FlatConfig }>;
+  readonly global: {
+    readonly stack: string;
+    readonly config: GlobalConfig;
+    readonly flat: FlatConfig;
+  };
+  readonly regions: ReadonlyArray<{
+    readonly stack: string;
+    readonly config: RegionConfig;
+    readonly flat: FlatConfig;
+  }>;
 }
 
 function readYaml(file: string, stack: string): unknown {
@@ -24,13 +32,25 @@ function readYaml(file: string, stack: string): unknown {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError([{ stack, key: path.basename(file), value: undefined, message: `cannot read: ${(e as Error).message}` }]);
+    throw new ConfigError([
+      {
+        stack,
+        key: path.basename(file),
+        value: undefined,
+        message: `cannot read: ${(e as Error).message}`,
+      },
+    ]);
   }
   try {
     return parseYaml(text);
   } catch (e) {
     throw new ConfigError([
-      { stack, key: path.basename(file), value: undefined, message: `malformed YAML: ${(e as Error).message.split("\n")[0]}` },
+      {
+        stack,
+        key: path.basename(file),
+        value: undefined,
+        message: `malformed YAML: ${(e as Error).message.split("\n")[0]}`,
+      },
     ]);
   }
 }
@@ -50,12 +70,17 @@ const toText = (v: unknown): string => (typeof v === "string" ? v : JSON.stringi
  * stack inherits and may override, as the engine does.
  */
 export function readProjectConfig(dir: string): FlatConfig {
-  const doc = asRecord(readYaml(path.join(dir, "Pulumi.yaml"), "project"), "project", "Pulumi.yaml");
+  const doc = asRecord(
+    readYaml(path.join(dir, "Pulumi.yaml"), "project"),
+    "project",
+    "Pulumi.yaml",
+  );
   const flat: FlatConfig = {};
   for (const [key, decl] of Object.entries(asRecord(doc.config, "project", "Pulumi.yaml config"))) {
-    const value = decl !== null && typeof decl === "object" && !Array.isArray(decl) && "value" in decl
-      ? (decl as { value: unknown }).value
-      : decl;
+    const value =
+      decl !== null && typeof decl === "object" && !Array.isArray(decl) && "value" in decl
+        ? (decl as { value: unknown }).value
+        : decl;
     if (value !== undefined) flat[key.includes(":") ? key : `${PROJECT}:${key}`] = toText(value);
   }
   return flat;
@@ -66,7 +91,9 @@ export function readStackFlatConfig(dir: string, stack: string, project: FlatCon
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
   const doc = asRecord(readYaml(file, stack), stack, path.basename(file));
   const flat: FlatConfig = { ...project };
-  for (const [key, value] of Object.entries(asRecord(doc.config, stack, `${path.basename(file)} config`))) {
+  for (const [key, value] of Object.entries(
+    asRecord(doc.config, stack, `${path.basename(file)} config`),
+  )) {
     flat[key] = toText(value);
   }
   return flat;
@@ -92,7 +119,12 @@ export function crossStackProblems(
   for (const { stack, config } of regions) {
     const other = byRegion.get(config.region);
     if (other !== undefined) {
-      problems.push({ stack, key: "aws:region", value: config.region, message: `stack "${other}" already deploys this region; one stack per region` });
+      problems.push({
+        stack,
+        key: "aws:region",
+        value: config.region,
+        message: `stack "${other}" already deploys this region; one stack per region`,
+      });
     }
     byRegion.set(config.region, stack);
     if (!listed.has(config.region)) {
@@ -105,7 +137,12 @@ export function crossStackProblems(
     }
     const target = config.globalStack.split("/").pop();
     if (target !== global.stack) {
-      problems.push({ stack, key: `${PROJECT}:globalStack`, value: config.globalStack, message: `must name the global stack "${global.stack}"` });
+      problems.push({
+        stack,
+        key: `${PROJECT}:globalStack`,
+        value: config.globalStack,
+        message: `must name the global stack "${global.stack}"`,
+      });
     }
   }
   global.config.regions.forEach((region, i) => {
@@ -119,7 +156,7 @@ export function crossStackProblems(
     }
   });
   const cidrs = regions.map((r) => parseCidr(r.config.network.vpcCidr));
-  for (let rest = [...cidrs.keys()]; rest.length > 1; ) {
+  for (let rest = [...cidrs.keys()]; rest.length > 1;) {
     const pair = findOverlap(rest.map((i) => cidrs[i]));
     if (!pair) break;
     const [a, b] = [rest[pair[0]], rest[pair[1]]];
@@ -165,8 +202,13 @@ export function loadProject(dir: string): ProjectStacks {
  * list replaced, and region stacks synthesized from defaults. A region that has a stack file
  * keeps it; the others get a /16 from 10.0.0.0/8 that overlaps no other region's block.
  */
-export function whatIfProject(base: ProjectStacks, regionNames: readonly AwsRegion[]): ProjectStacks {
-  const home = regionNames.includes(base.global.config.region) ? base.global.config.region : regionNames[0];
+export function whatIfProject(
+  base: ProjectStacks,
+  regionNames: readonly AwsRegion[],
+): ProjectStacks {
+  const home = regionNames.includes(base.global.config.region)
+    ? base.global.config.region
+    : regionNames[0];
   const globalFlat: FlatConfig = {
     ...base.global.flat,
     "aws:region": home,
@@ -181,7 +223,10 @@ export function whatIfProject(base: ProjectStacks, regionNames: readonly AwsRegi
     const flat: FlatConfig = {
       ...template.flat,
       "aws:region": region,
-      [`${PROJECT}:network`]: JSON.stringify({ ...template.config.network, vpcCidr: formatCidr(blocks[i]) }),
+      [`${PROJECT}:network`]: JSON.stringify({
+        ...template.config.network,
+        vpcCidr: formatCidr(blocks[i]),
+      }),
       [`${PROJECT}:dns`]: JSON.stringify({
         globalName: template.config.dns.globalName,
         regionalName: `${region}.${template.config.dns.globalName}`,
@@ -190,9 +235,17 @@ export function whatIfProject(base: ProjectStacks, regionNames: readonly AwsRegi
     return { stack: region, flat };
   });
   const stacks = [{ stack: base.global.stack, flat: globalFlat }, ...kept, ...synthesized];
-  const parsed = stacks.map(({ stack, flat }) => ({ stack, flat, config: parseStackConfig(stack, rawSettingsOf(flat)) }));
-  const global = parsed.find((p) => p.config.kind === "global") as ProjectStacks["global"] & { config: GlobalConfig };
-  const regionStacks = parsed.filter((p): p is ProjectStacks["regions"][number] => p.config.kind === "region");
+  const parsed = stacks.map(({ stack, flat }) => ({
+    stack,
+    flat,
+    config: parseStackConfig(stack, rawSettingsOf(flat)),
+  }));
+  const global = parsed.find((p) => p.config.kind === "global") as ProjectStacks["global"] & {
+    config: GlobalConfig;
+  };
+  const regionStacks = parsed.filter(
+    (p): p is ProjectStacks["regions"][number] => p.config.kind === "region",
+  );
   const problems = crossStackProblems(global, regionStacks);
   if (problems.length) throw new ConfigError(problems);
   return { global, regions: regionStacks };

@@ -19,11 +19,9 @@ export const awsRegion = z
   .refine(isAwsRegion, { message: "not an AWS region (for example us-east-1, eu-central-1)" })
   .transform((r) => r as AwsRegion);
 
-const dnsName = z
-  .string()
-  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, {
-    message: "not a lower-case DNS name (labels of a-z, 0-9 and -, separated by dots)",
-  });
+const dnsName = z.string().regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, {
+  message: "not a lower-case DNS name (labels of a-z, 0-9 and -, separated by dots)",
+});
 
 const privateVpcCidr = z.string().superRefine((text, ctx) => {
   try {
@@ -101,7 +99,11 @@ const uniqueNames = <T extends { name: string }>(items: T[], ctx: z.RefinementCt
   const seen = new Set<string>();
   items.forEach((item, i) => {
     if (seen.has(item.name)) {
-      ctx.addIssue({ code: "custom", message: `duplicate service name "${item.name}"`, path: [i, "name"] });
+      ctx.addIssue({
+        code: "custom",
+        message: `duplicate service name "${item.name}"`,
+        path: [i, "name"],
+      });
     }
     seen.add(item.name);
   });
@@ -117,7 +119,9 @@ export const globalSchema = z
     kind: z.literal("global"),
     /** The home region: the DynamoDB table, the KMS primary key and ECR pushes live here. */
     region: awsRegion,
-    regions: z.array(awsRegion).min(2, { message: "an active/active platform needs at least two regions" }),
+    regions: z
+      .array(awsRegion)
+      .min(2, { message: "an active/active platform needs at least two regions" }),
     domain: dnsName,
     /** @default create - create the public hosted zone; or name an existing zone by id */
     hostedZone: z
@@ -156,7 +160,8 @@ export const globalSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.regions.forEach((r, i) => {
-      if (seen.has(r)) ctx.addIssue({ code: "custom", message: `duplicate region "${r}"`, path: ["regions", i] });
+      if (seen.has(r))
+        ctx.addIssue({ code: "custom", message: `duplicate region "${r}"`, path: ["regions", i] });
       seen.add(r);
     });
     if (!cfg.regions.includes(cfg.region)) {
@@ -189,7 +194,10 @@ export const regionSchema = z
     cluster: z
       .object({
         /** @default 1.33 */
-        kubernetesVersion: z.string().regex(/^1\.\d{2}$/).default("1.33"),
+        kubernetesVersion: z
+          .string()
+          .regex(/^1\.\d{2}$/)
+          .default("1.33"),
         instanceTypes: z.array(z.string().min(3)).min(1).default(["m7i.large"]),
         minSize: z.number().int().min(1).default(3),
         desiredSize: z.number().int().min(1).default(3),
@@ -249,7 +257,10 @@ export const regionSchema = z
     mesh: z
       .object({
         /** Istio Helm chart version (base, istiod, gateway), pinned. */
-        istioVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("1.28.1"),
+        istioVersion: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/)
+          .default("1.28.1"),
         /** @default 3 - ingress gateway replicas (spread over the zones) */
         ingressGatewayReplicas: z.number().int().min(1).default(3),
       })
