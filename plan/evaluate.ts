@@ -45,23 +45,31 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<StackEvaluat
   // the update, so the plan fails the stack too.
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
+  let outputs: Record<string, unknown> | undefined;
   try {
     pulumi.runtime.setMockOptions(opts.monitor, PROJECT, opts.stack, opts.preview ?? true);
     pulumi.runtime.setAllConfig(opts.config);
     opts.monitor.beginStack(opts.region);
-    const outputs = await pulumi.runtime.runInPulumiStack(opts.program);
-    await pulumi.runtime.disconnect();
-    // Let rejections queued by the last registrations surface before judging the stack.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (failures.length) throw failures[0];
-    return {
-      stack: opts.stack,
-      records: [...opts.monitor.records],
-      outputs: plainValue(outputs ?? {}) as Record<string, unknown>,
-    };
+    outputs = await pulumi.runtime.runInPulumiStack(opts.program);
   } catch (e) {
-    throw e instanceof StackProgramError ? e : new StackProgramError(opts.stack, e);
-  } finally {
-    process.off("unhandledRejection", onRejection);
+    failures.unshift(e);
   }
+  try {
+    // Drain every registration still in flight, also after a failure, so that nothing of this
+    // stack lands in the next one.
+    await pulumi.runtime.disconnect();
+  } catch (e) {
+    failures.push(e);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off("unhandledRejection", onRejection);
+  if (failures.length) {
+    const first = failures[0];
+    throw first instanceof StackProgramError ? first : new StackProgramError(opts.stack, first);
+  }
+  return {
+    stack: opts.stack,
+    records: [...opts.monitor.records],
+    outputs: plainValue(outputs ?? {}) as Record<string, unknown>,
+  };
 }

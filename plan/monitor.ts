@@ -30,6 +30,17 @@ interface OutputsRequest {
   getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
+/**
+ * The SDK reads a failed RPC's message from `details`, as gRPC errors carry it; a plain Error
+ * from the mocks would otherwise surface with an empty message.
+ */
+function withDetails(callback: Callback): Callback {
+  return (err, response) => {
+    if (err instanceof Error && !("details" in err)) Object.assign(err, { details: err.message });
+    callback(err, response);
+  };
+}
+
 /** Outputs of the stacks evaluated so far, by stack name: what a StackReference reads. */
 export type StackOutputs = ReadonlyMap<string, Record<string, unknown>>;
 
@@ -135,12 +146,16 @@ export class RecordingMonitor extends MockMonitor {
     };
   }
 
+  override async invoke(req: unknown, callback: Callback): Promise<void> {
+    return super.invoke(req, withDetails(callback));
+  }
+
   override async registerResource(req: ResourceRequest, callback: Callback): Promise<void> {
-    return super.registerResource(req, this.record("create", req, callback));
+    return super.registerResource(req, this.record("create", req, withDetails(callback)));
   }
 
   override async readResource(req: ResourceRequest, callback: Callback): Promise<void> {
-    return super.readResource(req, this.record("read", req, callback));
+    return super.readResource(req, this.record("read", req, withDetails(callback)));
   }
 
   override registerResourceOutputs(req: OutputsRequest, callback: Callback): void {
