@@ -143,6 +143,27 @@ const ANSWERS: Record<string, Answer> = {
       arn: tableArn,
       streamArn: `${tableArn}/stream/2026-11-21T00:00:00.000`,
       streamLabel: "2026-11-21T00:00:00.000",
+      // A global table's replicas: the same name, each with its own region's ARN and stream.
+      replicas: (Array.isArray(ctx.inputs.replicas) ? ctx.inputs.replicas : []).map(
+        (r: Record<string, unknown>) => {
+          const replicaArn = arn("dynamodb", String(r.regionName), `table/${name}`);
+          return {
+            ...r,
+            arn: replicaArn,
+            streamArn: `${replicaArn}/stream/2026-11-21T00:00:00.000`,
+            streamLabel: "2026-11-21T00:00:00.000",
+          };
+        },
+      ),
+    };
+  },
+  "aws:cloudwatch/eventEndpoint:EventEndpoint": (ctx) => {
+    const name = nameOf(ctx);
+    const id = hex(ctx.urnSeed, 10);
+    return {
+      name,
+      arn: arn("events", ctx.region, `endpoint/${name}`),
+      endpointUrl: `https://${id}.${hex(`${ctx.urnSeed}/veo`, 4)}.endpoint.events.amazonaws.com`,
     };
   },
   "aws:s3/bucket:Bucket": (ctx) => {
@@ -251,6 +272,7 @@ const ANSWERS: Record<string, Answer> = {
       resourceRecordValue: `_${hex(`${d}${ctx.urnSeed}`, 32)}.acm-validations.aws.`,
     })),
   }),
+  "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1, defaultVersion: 1 }),
   "aws:route53/healthCheck:HealthCheck": (ctx) => ({
     arn: `arn:${PARTITION}:route53:::healthcheck/${uuid(ctx.urnSeed)}`,
   }),

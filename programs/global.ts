@@ -22,6 +22,7 @@ export async function globalProgram(config: GlobalConfig): Promise<GlobalStackEx
     domain: config.domain,
     hostedZone: config.hostedZone,
     edge: config.edge,
+    edgeOriginName: config.edgeOriginName,
     homeRegion: config.region,
     regions: config.regions,
   });

@@ -1,0 +1,187 @@
+/**
+ * The fabric's policy documents as typed objects (serialised with `pulumi.jsonStringify` where
+ * they are used). Every ARN comes from a resource output or from the partition; no document grants
+ * a `*` action, a service-wide `svc:*`, or anything but scoped actions on named resources.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { AwsRegion } from "../../lib/regions";
+
+type Str = pulumi.Input<string>;
+
+export interface PolicyStatement {
+  readonly Sid: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Principal?: { readonly AWS?: Str | Str[]; readonly Service?: string | string[] } | "*";
+  readonly Action: string | string[];
+  /** Absent in trust policies, where the role itself is the resource. */
+  readonly Resource?: Str | Str[];
+  readonly Condition?: Record<string, Record<string, Str | Str[]>>;
+}
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: PolicyStatement[];
+}
+
+export interface Account {
+  readonly partition: Str;
+  readonly accountId: Str;
+  /** The partition's DNS suffix (amazonaws.com, amazonaws.com.cn), for kms:ViaService. */
+  readonly dnsSuffix: Str;
+}
+
+const doc = (...statements: PolicyStatement[]): PolicyDocument => ({
+  Version: "2012-10-17",
+  Statement: statements,
+});
+
+const interpolate = pulumi.interpolate;
+
+/** The account root, the principal that delegates a key's use to IAM policies. */
+export const accountRoot = (a: Account): Str =>
+  interpolate`arn:${a.partition}:iam::${a.accountId}:root`;
+
+/**
+ * The policy of the key in one region. The account root keeps `kms:*`: this is the AWS default
+ * statement that delegates the key to IAM (without it the key can become unmanageable, which the
+ * PutKeyPolicy lockout check exists to prevent); every use is then granted by IAM policies scoped
+ * to this key. EventBridge is the one service principal: it encrypts the bus and writes the
+ * encrypted dead-letter queue, and only for this account's resources in this region.
+ */
+export function keyPolicy(a: Account, region: AwsRegion): PolicyDocument {
+  return doc(
+    {
+      Sid: "EnableIamPolicies",
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(a) },
+      Action: "kms:*",
+      Resource: "*",
+    },
+    {
+      Sid: "AllowEventBridgeForThisAccountsBusesAndQueues",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: "*",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": a.accountId },
+        ArnLike: {
+          "aws:SourceArn": interpolate`arn:${a.partition}:events:${region}:${a.accountId}:*`,
+        },
+      },
+    },
+  );
+}
+
+/** Lets one AWS service assume a role, for this account's resources only (confused deputy). */
+export function serviceTrustPolicy(service: string, accountId: Str): PolicyDocument {
+  return doc({
+    Sid: "AssumedByService",
+    Effect: "Allow",
+    Principal: { Service: service },
+    Action: "sts:AssumeRole",
+    Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+  });
+}
+
+export interface RegionalBucket {
+  readonly region: AwsRegion;
+  readonly bucketArn: Str;
+  readonly kmsKeyArn: Str;
+}
+
+/**
+ * The replication role of one source bucket: read the source's versions, replicate into exactly the
+ * destination buckets, decrypt with the source region's key and encrypt with each destination's
+ * key, each only through S3 in that region and for that bucket. With S3 Bucket Keys the encryption
+ * context is the bucket's ARN, without them the object's: both are allowed.
+ */
+export function replicationRolePolicy(
+  a: Account,
+  source: RegionalBucket,
+  destinations: readonly RegionalBucket[],
+): PolicyDocument {
+  const viaS3 = (r: AwsRegion) => interpolate`s3.${r}.${a.dnsSuffix}`;
+  const context = (bucketArn: Str) => [bucketArn, interpolate`${bucketArn}/*`];
+  return doc(
+    {
+      Sid: "ReadSourceConfiguration",
+      Effect: "Allow",
+      Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+      Resource: source.bucketArn,
+    },
+    {
+      Sid: "ReadSourceVersions",
+      Effect: "Allow",
+      Action: [
+        "s3:GetObjectVersionAcl",
+        "s3:GetObjectVersionForReplication",
+        "s3:GetObjectVersionTagging",
+      ],
+      Resource: interpolate`${source.bucketArn}/*`,
+    },
+    {
+      Sid: "ReplicateIntoDestinations",
+      Effect: "Allow",
+      Action: ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
+      Resource: destinations.map((d) => interpolate`${d.bucketArn}/*`),
+    },
+    {
+      Sid: "DecryptSource",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: source.kmsKeyArn,
+      Condition: {
+        StringEquals: { "kms:ViaService": viaS3(source.region) },
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": context(source.bucketArn) },
+      },
+    },
+    ...destinations.map((d): PolicyStatement => ({
+      Sid: `EncryptInto${d.region.replace(/-/g, "")}`,
+      Effect: "Allow",
+      Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+      Resource: d.kmsKeyArn,
+      Condition: {
+        StringEquals: { "kms:ViaService": viaS3(d.region) },
+        StringLike: { "kms:EncryptionContext:aws:s3:arn": context(d.bucketArn) },
+      },
+    })),
+  );
+}
+
+/** The forwarding role of one region's bus: PutEvents on exactly the other regions' buses. */
+export function forwardingRolePolicy(destinationBusArns: readonly Str[]): PolicyDocument {
+  return doc({
+    Sid: "PutEventsOnOtherRegionsBuses",
+    Effect: "Allow",
+    Action: "events:PutEvents",
+    Resource: [...destinationBusArns],
+  });
+}
+
+/**
+ * Denies every request to the bucket that does not use TLS. A Deny on `s3:*` for every principal is
+ * the form AWS documents for this; it grants nothing.
+ */
+export function tlsOnlyBucketPolicy(bucketArn: Str): PolicyDocument {
+  return doc({
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, interpolate`${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  });
+}
+
+/** Lets EventBridge dead-letter into the queue, only from the given rules and bus. */
+export function deadLetterQueuePolicy(queueArn: Str, sourceArns: readonly Str[]): PolicyDocument {
+  return doc({
+    Sid: "EventBridgeDeadLetters",
+    Effect: "Allow",
+    Principal: { Service: "events.amazonaws.com" },
+    Action: "sqs:SendMessage",
+    Resource: queueArn,
+    Condition: { ArnEquals: { "aws:SourceArn": [...sourceArns] } },
+  });
+}
