@@ -49,6 +49,19 @@ const cidrList = z.array(
   }),
 );
 
+/** The caller name in `allowFrom` that stands for the ingress gateway (the ALB's traffic). */
+export const INGRESS_GATEWAY_CALLER = "istio-ingressgateway";
+/** Namespaces the platform itself uses; a service (one namespace each) may not take them. */
+const RESERVED_NAMESPACES = [
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  "istio-system",
+  "istio-ingress",
+  INGRESS_GATEWAY_CALLER,
+];
+
 /** What a service may touch on the platform; its pod role is scoped to exactly this. */
 export const serviceAccess = z
   .object({
@@ -69,16 +82,35 @@ export const serviceSchema = z
       message: "not a service name (lower-case letters, digits and -, 2-32 characters)",
     }),
     port: z.number().int().min(1024).max(65535).default(8080),
-    /** Path prefixes routed to this service from the ingress gateway. */
-    routes: z.array(z.string().startsWith("/")).min(1),
+    /**
+     * Path prefixes routed to this service from the ingress gateway; needs
+     * `istio-ingressgateway` in allowFrom.
+     * @default [] - reached only from inside the mesh
+     */
+    routes: z
+      .array(
+        z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, {
+          message: "not a path prefix (starts with /; letters, digits and . _ ~ / -)",
+        }),
+      )
+      .default([]),
     /** @default latest stable tag pushed by the pipeline */
     imageTag: z.string().min(1).default("stable"),
     canaryImageTag: z.string().min(1).optional(),
     minReplicas: z.number().int().min(1).default(2),
     maxReplicas: z.number().int().min(1).default(10),
     cpuTargetPercent: z.number().int().min(10).max(95).default(70),
-    /** Percentage of requests sent to the canary subset; stable gets the rest. */
-    canaryWeight: z.number().int().min(0).max(100).default(0),
+    /**
+     * Percentage of requests sent to the canary subset; stable gets 100 - canaryWeight, so the
+     * two weights always sum to 100.
+     * @default 0 - no canary Deployment
+     */
+    canaryWeight: z
+      .number()
+      .int()
+      .min(0, { message: "the canary's share of 100 (stable gets the rest): allowed 0-100" })
+      .max(100, { message: "the canary's share of 100 (stable gets the rest): allowed 0-100" })
+      .default(0),
     /** Services allowed to call this one through the mesh (AuthorizationPolicy). */
     allowFrom: z.array(z.string()).default([]),
     access: serviceAccess.default({
@@ -92,6 +124,29 @@ export const serviceSchema = z
   .refine((s) => s.minReplicas <= s.maxReplicas, {
     message: "minReplicas must not exceed maxReplicas",
     path: ["minReplicas"],
+  })
+  .superRefine((s, ctx) => {
+    if (RESERVED_NAMESPACES.includes(s.name)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `reserved (the service's namespace would clash with ${RESERVED_NAMESPACES.join(", ")})`,
+        path: ["name"],
+      });
+    }
+    if (s.canaryWeight > 0 && s.canaryImageTag === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a canary weight needs canaryImageTag (the image the canary subset runs)",
+        path: ["canaryWeight"],
+      });
+    }
+    if (s.routes.length > 0 && !s.allowFrom.includes(INGRESS_GATEWAY_CALLER)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `routes need "${INGRESS_GATEWAY_CALLER}" in allowFrom (its AuthorizationPolicy would deny the gateway)`,
+        path: ["routes"],
+      });
+    }
   });
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 
@@ -109,9 +164,48 @@ const uniqueNames = <T extends { name: string }>(items: T[], ctx: z.RefinementCt
   });
 };
 
+/** Every caller in allowFrom is a service of the list or the ingress gateway. */
+const knownCallers = (services: ServiceConfig[], ctx: z.RefinementCtx) => {
+  const allowed = [INGRESS_GATEWAY_CALLER, ...services.map((s) => s.name)];
+  services.forEach((s, i) =>
+    s.allowFrom.forEach((caller, j) => {
+      if (!allowed.includes(caller)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `not a service of platform:services (allowed: ${allowed.join(", ")})`,
+          path: [i, "allowFrom", j],
+        });
+      }
+    }),
+  );
+};
+
+/** No two services claim the same path prefix on the ingress gateway. */
+const uniqueRoutes = (services: ServiceConfig[], ctx: z.RefinementCtx) => {
+  const owner = new Map<string, string>();
+  services.forEach((s, i) =>
+    s.routes.forEach((route, j) => {
+      const other = owner.get(route);
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `already routed to ${other}`,
+          path: [i, "routes", j],
+        });
+      }
+      owner.set(route, s.name);
+    }),
+  );
+};
+
 /** Settings every stack shares, set once in Pulumi.yaml's project-level `config:`. */
 export const projectSchema = {
-  services: z.array(serviceSchema).min(1).superRefine(uniqueNames),
+  services: z
+    .array(serviceSchema)
+    .min(1)
+    .superRefine(uniqueNames)
+    .superRefine(knownCallers)
+    .superRefine(uniqueRoutes),
 } as const;
 
 export const globalSchema = z
@@ -154,6 +248,8 @@ export const globalSchema = z
       .default({ globalEndpoint: false }),
     /** @default none - what sits in front of the latency-routed name */
     edge: z.enum(["none", "cloudfront", "globalAccelerator"]).default("none"),
+    /** @default api.<domain> - the latency-routed name CloudFront uses as its origin */
+    edgeOriginName: dnsName.optional(),
     ...projectSchema,
   })
   .strict()
@@ -227,6 +323,14 @@ export const regionSchema = z
         healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(10),
         /** @default 3 */
         healthCheckFailureThreshold: z.number().int().min(1).max(10).default(3),
+        /** @default 8080 - the mesh ingress gateway's HTTP container port (the IP target group's port) */
+        gatewayPort: z.number().int().min(1).max(65535).default(8080),
+        /** @default 15021 - the gateway's status port, where the ALB checks target health */
+        gatewayHealthPort: z.number().int().min(1).max(65535).default(15021),
+        /** @default /healthz/ready - Istio's gateway readiness path */
+        gatewayHealthPath: z.string().startsWith("/").default("/healthz/ready"),
+        /** @default false - register the ALB with the global stack's Global Accelerator listener */
+        globalAccelerator: z.boolean().default(false),
       })
       .strict()
       .default({
@@ -234,15 +338,38 @@ export const regionSchema = z
         healthCheckPath: "/healthz",
         healthCheckIntervalSeconds: 10,
         healthCheckFailureThreshold: 3,
+        gatewayPort: 8080,
+        gatewayHealthPort: 15021,
+        gatewayHealthPath: "/healthz/ready",
+        globalAccelerator: false,
       }),
     aurora: z
       .object({
         /** @default false - an Aurora PostgreSQL secondary cluster of a global database */
         enabled: z.boolean().default(false),
         instanceClass: z.string().default("db.r7g.large"),
+        /** The global database this region joins as a secondary; it belongs to the global side. */
+        globalClusterIdentifier: z
+          .string()
+          .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/)
+          .optional(),
+        /** @default 16.6 - must match the global cluster's engine version */
+        engineVersion: z.string().default("16.6"),
+        /** @default 2 - instances of the secondary cluster, in different zones */
+        instances: z.number().int().min(1).max(15).default(2),
       })
       .strict()
-      .default({ enabled: false, instanceClass: "db.r7g.large" }),
+      .refine((a) => !a.enabled || a.globalClusterIdentifier !== undefined, {
+        message:
+          "aurora.enabled needs aurora.globalClusterIdentifier (the global database to join)",
+        path: ["globalClusterIdentifier"],
+      })
+      .default({
+        enabled: false,
+        instanceClass: "db.r7g.large",
+        engineVersion: "16.6",
+        instances: 2,
+      }),
     observability: z
       .object({
         /** @default managed - Amazon Managed Service for Prometheus; in-cluster runs kube-prometheus */
