@@ -25,9 +25,13 @@ export async function regionProgram(config: RegionConfig): Promise<Record<string
       oidcProviderArn: platform.oidcProviderArn,
       oidcProviderUrl: platform.oidcProviderUrl,
       ingressTargetGroupArn: platform.ingressTargetGroupArn,
+      ingressGatewayPort: config.ingress.gatewayPort,
       tracingEndpoint: platform.tracingEndpoint,
+      vpcCidr: config.network.vpcCidr,
+      ingressHosts: [config.dns.globalName, config.dns.regionalName],
     },
-    { provider: platform.kubernetesProvider, dependsOn: [platform] },
+    // Every Kubernetes child of the mesh (Helm releases included) goes to this region's cluster.
+    { providers: [platform.kubernetesProvider], dependsOn: [platform] },
   );
 
   return {

@@ -1,0 +1,131 @@
+/** Shared helpers of the region tests: a parsed region config, a global view, an evaluation. */
+import * as pulumi from "@pulumi/pulumi";
+import { regionSchema, type RegionConfig } from "../lib/config/schema";
+import type { GlobalView, RegionalFabric } from "../lib/contract";
+import { evaluateStack, type StackEvaluation } from "../plan/evaluate";
+import { RecordingMonitor } from "../plan/monitor";
+import type { RecordedResource } from "../plan/record";
+import type { PolicyDocument } from "../components/region/iam";
+import { RegionalPlatform } from "../components/region/platform";
+
+export const KEY_ARN =
+  "arn:aws:kms:eu-central-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef";
+
+export const FABRIC: RegionalFabric = {
+  kmsKeyArn: KEY_ARN,
+  tableName: "platform-data",
+  tableArn: "arn:aws:dynamodb:eu-central-1:123456789012:table/platform-data",
+  tableStreamArn:
+    "arn:aws:dynamodb:eu-central-1:123456789012:table/platform-data/stream/2026-11-21T00:00:00.000",
+  bucketName: "platform-assets-euc1",
+  bucketArn: "arn:aws:s3:::platform-assets-euc1",
+  busName: "platform-events",
+  busArn: "arn:aws:events:eu-central-1:123456789012:event-bus/platform-events",
+  ecrRepositoryUrls: {},
+};
+
+export const ZONE_ID = "Z0123456789ABCDEFGHIJ";
+
+export function globalView(acceleratorListenerArn = ""): GlobalView {
+  return {
+    zoneId: pulumi.output(ZONE_ID),
+    zoneName: pulumi.output("platform.example.com"),
+    homeRegion: pulumi.output("us-east-1"),
+    fabric: pulumi.output(FABRIC),
+    acceleratorListenerArn: pulumi.output(acceleratorListenerArn),
+  };
+}
+
+/** The raw settings of the eu-central-1 stack, as its YAML file gives them. */
+/** Raw settings before the schema: sections are loose objects a test may edit. */
+export interface RawRegion {
+  [key: string]: unknown;
+  network: Record<string, unknown>;
+  cluster: Record<string, unknown>;
+  observability: Record<string, unknown>;
+  ingress?: Record<string, unknown>;
+  aurora?: Record<string, unknown>;
+}
+
+export function rawRegion(region = "eu-central-1"): RawRegion {
+  return {
+    kind: "region",
+    region,
+    globalStack: "organization/platform/global",
+    network: { vpcCidr: "10.20.0.0/16", azCount: 3, natGateways: "perAz" },
+    cluster: { publicAccessCidrs: [] },
+    dns: {
+      globalName: "api.platform.example.com",
+      regionalName: `${region}.api.platform.example.com`,
+    },
+    observability: {
+      prometheus: "managed",
+      logRetentionDays: 90,
+      alarmEmails: ["oncall@example.com"],
+    },
+    services: [{ name: "svc-a", routes: ["/a"], allowFrom: ["istio-ingressgateway"] }],
+  };
+}
+
+export function regionConfig(
+  edit: (raw: RawRegion) => void = () => {},
+  region?: string,
+): RegionConfig {
+  const raw = rawRegion(region);
+  edit(raw);
+  return regionSchema.parse(raw);
+}
+
+export async function evaluatePlatform(
+  config: RegionConfig,
+  options: { preview?: boolean; global?: GlobalView } = {},
+): Promise<StackEvaluation> {
+  const monitor = new RecordingMonitor();
+  return evaluateStack({
+    monitor,
+    stack: config.region,
+    config: { "aws:region": config.region },
+    region: config.region,
+    preview: options.preview ?? true,
+    program: async () => {
+      const p = new RegionalPlatform("platform", {
+        config,
+        global: options.global ?? globalView(),
+      });
+      return {
+        vpcId: p.vpcId,
+        clusterName: p.clusterName,
+        albDnsName: p.albDnsName,
+        ingressTargetGroupArn: p.ingressTargetGroupArn,
+        workQueueArn: p.workQueueArn,
+        workQueueUrl: p.workQueueUrl,
+        tracingEndpoint: p.tracingEndpoint,
+        oidcProviderArn: p.oidcProviderArn,
+      };
+    },
+  });
+}
+
+export const ofType = (records: readonly RecordedResource[], type: string) =>
+  records.filter((r) => r.type === type);
+
+export function one(
+  records: readonly RecordedResource[],
+  type: string,
+  name?: string,
+): RecordedResource {
+  const found = records.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+export function countByType(records: readonly RecordedResource[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of records) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** A policy document input (a JSON string) as an object. */
+export const doc = <T = PolicyDocument>(value: unknown): T => JSON.parse(String(value)) as T;
