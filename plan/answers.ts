@@ -273,6 +273,9 @@ const ANSWERS: Record<string, Answer> = {
     })),
   }),
   "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1, defaultVersion: 1 }),
+  "aws:route53/record:Record": (ctx) => ({
+    fqdn: String(ctx.inputs.name ?? ctx.name).replace(/\.$/, ""),
+  }),
   "aws:route53/healthCheck:HealthCheck": (ctx) => ({
     arn: `arn:${PARTITION}:route53:::healthcheck/${uuid(ctx.urnSeed)}`,
   }),

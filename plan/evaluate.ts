@@ -46,18 +46,20 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<StackEvaluat
   const onRejection = (reason: unknown) => failures.push(reason);
   process.on("unhandledRejection", onRejection);
   let outputs: Record<string, unknown> | undefined;
+  let aborted: Promise<never> = new Promise<never>(() => undefined);
   try {
     pulumi.runtime.setMockOptions(opts.monitor, PROJECT, opts.stack, opts.preview ?? true);
     pulumi.runtime.setAllConfig(opts.config);
-    opts.monitor.beginStack(opts.region);
-    outputs = await pulumi.runtime.runInPulumiStack(opts.program);
+    aborted = opts.monitor.beginStack(opts.region);
+    aborted.catch(() => undefined);
+    outputs = await Promise.race([pulumi.runtime.runInPulumiStack(opts.program), aborted]);
   } catch (e) {
     failures.unshift(e);
   }
   try {
-    // Drain every registration still in flight, also after a failure, so that nothing of this
-    // stack lands in the next one.
-    await pulumi.runtime.disconnect();
+    // Drain every registration still in flight, so that nothing of this stack lands in the next
+    // one. After a failed registration, what depends on it never completes: stop waiting then.
+    await Promise.race([pulumi.runtime.disconnect(), aborted]);
   } catch (e) {
     failures.push(e);
   }

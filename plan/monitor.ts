@@ -84,11 +84,20 @@ export class RecordingMonitor extends MockMonitor {
     });
   }
 
-  /** Starts a new stack: clears the records and sets the default provider's region. */
-  beginStack(region: string): void {
+  private abort: (reason: unknown) => void = () => undefined;
+
+  /**
+   * Starts a new stack: clears the records and sets the default provider's region. The promise
+   * it returns rejects on the first failed registration: the engine ends the whole update then,
+   * whereas the SDK would leave whatever depends on the failed resource waiting forever.
+   */
+  beginStack(region: string): Promise<never> {
     this.records = [];
     this.invokes.length = 0;
     this.region = region;
+    return new Promise<never>((_, reject) => {
+      this.abort = reject;
+    });
   }
 
   private regionOf(providerRef: string | undefined): string {
@@ -110,6 +119,7 @@ export class RecordingMonitor extends MockMonitor {
 
   private record(op: RecordedResource["op"], req: ResourceRequest, callback: Callback): Callback {
     return (err, response) => {
+      if (err) this.abort(err);
       if (!err && response) {
         const res = response as {
           getUrn(): string;

@@ -110,4 +110,14 @@ describe("RecordingMonitor", () => {
       region: "eu-central-1",
     });
   });
+
+  it("fails the stack, instead of waiting forever, when a resource others depend on fails", async () => {
+    await expect(
+      evaluate(async () => {
+        const ref = new pulumi.StackReference("missing", { name: "organization/platform/nope" });
+        const bucket = new aws.s3.Bucket("b", {}, { dependsOn: [ref] });
+        return { arn: bucket.arn };
+      }),
+    ).rejects.toThrow('stack "nope" has not been evaluated in this plan (evaluated: global)');
+  });
 });
