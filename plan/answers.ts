@@ -277,9 +277,11 @@ const ANSWERS: Record<string, Answer> = {
     fqdn: String(ctx.inputs.name ?? ctx.name).replace(/\.$/, ""),
   }),
   "aws:route53/healthCheck:HealthCheck": (ctx) => ({
+    id: uuid(ctx.urnSeed),
     arn: `arn:${PARTITION}:route53:::healthcheck/${uuid(ctx.urnSeed)}`,
   }),
   "aws:ec2/securityGroup:SecurityGroup": (ctx) => ({
+    id: `sg-${hex(ctx.urnSeed, 17)}`,
     name: nameOf(ctx),
     arn: arn("ec2", ctx.region, `security-group/sg-${hex(ctx.urnSeed, 17)}`),
   }),
@@ -337,9 +339,12 @@ export function resourceOutputs(ctx: ResourceContext): { id: string; state: Outp
     if (mod === "helm.sh/v3")
       generic.status = { status: "deployed", revision: 1, namespace: ctx.inputs.namespace };
   }
-  const state = { ...ctx.inputs, ...generic, ...special };
+  // `id` is not an output property: an answer may give it to set the resource's id.
+  const { id: explicitId, ...answered } = special;
+  const state = { ...ctx.inputs, ...generic, ...answered };
   const id = String(
-    (special.keyId ??
+    (explicitId ??
+      special.keyId ??
       special.zoneId ??
       special.name ??
       special.bucket ??

@@ -61,6 +61,10 @@ function expectedCounts(n: number, s: number): Record<string, number> {
   };
 }
 
+/** The EC2 Auto Scaling service-linked role of the mocks' account. */
+const AUTO_SCALING_ROLE =
+  "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling";
+
 const one = (records: readonly RecordedResource[], type: string): RecordedResource => {
   const found = ofType(records, type);
   expect(found).toHaveLength(1);
@@ -159,13 +163,160 @@ describe("GlobalFabric over two regions", async () => {
       ...ofType(records, "aws:kms/key:Key"),
       ...ofType(records, "aws:kms/replicaKey:ReplicaKey"),
     ]) {
+      const region = providerRegion(records, key);
       const policy = JSON.parse(String(key.inputs.policy));
       const principals = policy.Statement.map((s: { Principal: unknown }) => s.Principal);
       expect(principals).toEqual([
         { AWS: "arn:aws:iam::123456789012:root" },
         { Service: "events.amazonaws.com" },
+        { Service: `logs.${region}.amazonaws.com` },
+        { Service: "cloudwatch.amazonaws.com" },
+        { AWS: AUTO_SCALING_ROLE },
+        { AWS: AUTO_SCALING_ROLE },
       ]);
     }
+  });
+
+  it("lets the replica's region's services use the replica key, narrowed to this account and region", () => {
+    const replica = one(records, "aws:kms/replicaKey:ReplicaKey");
+    expect(providerRegion(records, replica)).toBe("eu-central-1");
+    expect(JSON.parse(String(replica.inputs.policy))).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EnableIamPolicies",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::123456789012:root" },
+          Action: "kms:*",
+          Resource: "*",
+        },
+        {
+          Sid: "AllowEventBridgeForThisAccountsBusesAndQueues",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+          Resource: "*",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": "123456789012" },
+            ArnLike: { "aws:SourceArn": "arn:aws:events:eu-central-1:123456789012:*" },
+          },
+        },
+        {
+          Sid: "AllowCloudWatchLogsForThisRegionsLogGroups",
+          Effect: "Allow",
+          Principal: { Service: "logs.eu-central-1.amazonaws.com" },
+          Action: [
+            "kms:Decrypt*",
+            "kms:Describe*",
+            "kms:Encrypt*",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+          ],
+          Resource: "*",
+          Condition: {
+            ArnLike: {
+              "kms:EncryptionContext:aws:logs:arn":
+                "arn:aws:logs:eu-central-1:123456789012:log-group:*",
+            },
+          },
+        },
+        {
+          Sid: "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": "123456789012" },
+            ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:eu-central-1:123456789012:alarm:*" },
+          },
+        },
+        {
+          Sid: "AllowAutoScalingForNodeVolumes",
+          Effect: "Allow",
+          Principal: { AWS: AUTO_SCALING_ROLE },
+          Action: [
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+          ],
+          Resource: "*",
+        },
+        {
+          Sid: "AllowAutoScalingToAttachNodeVolumes",
+          Effect: "Allow",
+          Principal: { AWS: AUTO_SCALING_ROLE },
+          Action: "kms:CreateGrant",
+          Resource: "*",
+          Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+        },
+      ],
+    });
+  });
+
+  it("scopes the primary key's service statements to the home region", () => {
+    const primary = one(records, "aws:kms/key:Key");
+    expect(providerRegion(records, primary)).toBe("us-east-1");
+    const statements = JSON.parse(String(primary.inputs.policy)).Statement as Array<{
+      Sid: string;
+    }>;
+    const bySid = Object.fromEntries(statements.map(({ Sid, ...rest }) => [Sid, rest]));
+    expect(Object.keys(bySid)).toEqual([
+      "EnableIamPolicies",
+      "AllowEventBridgeForThisAccountsBusesAndQueues",
+      "AllowCloudWatchLogsForThisRegionsLogGroups",
+      "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+      "AllowAutoScalingForNodeVolumes",
+      "AllowAutoScalingToAttachNodeVolumes",
+    ]);
+    expect(bySid.AllowCloudWatchLogsForThisRegionsLogGroups).toEqual({
+      Effect: "Allow",
+      Principal: { Service: "logs.us-east-1.amazonaws.com" },
+      Action: [
+        "kms:Decrypt*",
+        "kms:Describe*",
+        "kms:Encrypt*",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+      ],
+      Resource: "*",
+      Condition: {
+        ArnLike: {
+          "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*",
+        },
+      },
+    });
+    expect(bySid.AllowCloudWatchAlarmsToPublishToEncryptedTopics).toEqual({
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+        ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*" },
+      },
+    });
+    expect(bySid.AllowAutoScalingForNodeVolumes).toEqual({
+      Effect: "Allow",
+      Principal: { AWS: AUTO_SCALING_ROLE },
+      Action: [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+      ],
+      Resource: "*",
+    });
+    expect(bySid.AllowAutoScalingToAttachNodeVolumes).toEqual({
+      Effect: "Allow",
+      Principal: { AWS: AUTO_SCALING_ROLE },
+      Action: "kms:CreateGrant",
+      Resource: "*",
+      Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+    });
   });
 
   it("replicates each bucket to the other with RTC, delete markers and the destination's key", () => {
@@ -273,6 +424,48 @@ describe("GlobalFabric over two regions", async () => {
       ["ReplicateIntoDestinations", ["arn:aws:s3:::platform-euc1-123456789012/*"]],
       ["DecryptSource", keys["us-east-1"]],
       ["EncryptIntoeucentral1", keys["eu-central-1"]],
+    ]);
+  });
+
+  it("lets each replication role use the keys only through S3, for the buckets it replicates", () => {
+    const policy = ofType(records, "aws:iam/rolePolicy:RolePolicy").find(
+      (p) => p.name.includes("replication") && p.name.endsWith("eu-central-1"),
+    )!;
+    const keys = keyArns(records);
+    const kms = JSON.parse(String(policy.inputs.policy)).Statement.filter((s: { Sid: string }) =>
+      ["DecryptSource", "EncryptIntouseast1"].includes(s.Sid),
+    );
+    expect(kms).toEqual([
+      {
+        Sid: "DecryptSource",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: keys["eu-central-1"],
+        Condition: {
+          StringEquals: { "kms:ViaService": "s3.eu-central-1.amazonaws.com" },
+          StringLike: {
+            "kms:EncryptionContext:aws:s3:arn": [
+              "arn:aws:s3:::platform-euc1-123456789012",
+              "arn:aws:s3:::platform-euc1-123456789012/*",
+            ],
+          },
+        },
+      },
+      {
+        Sid: "EncryptIntouseast1",
+        Effect: "Allow",
+        Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+        Resource: keys["us-east-1"],
+        Condition: {
+          StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" },
+          StringLike: {
+            "kms:EncryptionContext:aws:s3:arn": [
+              "arn:aws:s3:::platform-use1-123456789012",
+              "arn:aws:s3:::platform-use1-123456789012/*",
+            ],
+          },
+        },
+      },
     ]);
   });
 

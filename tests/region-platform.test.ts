@@ -191,6 +191,23 @@ describe("RegionalPlatform under the mock monitor (update)", () => {
     });
   });
 
+  it("lets CloudWatch use the us-east-1 alarm key only for this account's alarms there", () => {
+    const key = one(ev.records, "aws:kms/key:Key", "platform-observability-alarms-us-east-1");
+    const statements = JSON.parse(String(key.inputs.policy)).Statement as Array<{ Sid: string }>;
+    expect(statements.map((s) => s.Sid)).toEqual(["AccountAdministers", "CloudWatchPublishes"]);
+    expect(statements[1]).toEqual({
+      Sid: "CloudWatchPublishes",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+        ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*" },
+      },
+    });
+  });
+
   it("subscribes the alarm e-mails in both regions", () => {
     const subs = ofType(ev.records, "aws:sns/topicSubscription:TopicSubscription");
     expect(subs.map((s) => [s.name, s.inputs.protocol, s.inputs.endpoint]).sort()).toEqual([

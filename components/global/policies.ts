@@ -42,13 +42,38 @@ export const accountRoot = (a: Account): Str =>
   interpolate`arn:${a.partition}:iam::${a.accountId}:root`;
 
 /**
+ * The EC2 Auto Scaling service-linked role. It launches the instances of the EKS managed node
+ * groups, and so creates their EBS volumes with the key named in the launch template. AWS only
+ * lets a key policy name a principal that exists (CreateKey and PutKeyPolicy fail with
+ * MalformedPolicyDocumentException otherwise): the role must exist in the account before the
+ * global stack is first deployed. Auto Scaling creates it with the first group of the account, or
+ * `aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com` does.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html
+ */
+export const autoScalingServiceLinkedRole = (a: Account): Str =>
+  interpolate`arn:${a.partition}:iam::${a.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+
+/**
  * The policy of the key in one region. The account root keeps `kms:*`: this is the AWS default
  * statement that delegates the key to IAM (without it the key can become unmanageable, which the
- * PutKeyPolicy lockout check exists to prevent); every use is then granted by IAM policies scoped
- * to this key. EventBridge is the one service principal: it encrypts the bus and writes the
- * encrypted dead-letter queue, and only for this account's resources in this region.
+ * PutKeyPolicy lockout check exists to prevent); every use by a principal of the account is then
+ * granted by IAM policies scoped to this key.
+ *
+ * The other statements are for AWS services that use the key on their own behalf, where no IAM
+ * policy of ours is evaluated, each narrowed to this account's resources in this region:
+ * - EventBridge encrypts the bus and writes the encrypted dead-letter queues;
+ * - CloudWatch Logs encrypts the log groups (flow logs, EKS control plane, Lambda, API Gateway,
+ *   Container Insights, Prometheus), narrowed by the log group ARN in the encryption context
+ *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html);
+ * - CloudWatch alarms publish to the encrypted alarm topic
+ *   (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html);
+ * - EC2 Auto Scaling creates the node groups' encrypted EBS volumes, and attaches them through a
+ *   grant that only an AWS service can use (kms:GrantIsForAWSResource).
+ * Service principals are not ARNs; every partition this platform supports (lib/regions.ts:
+ * commercial and GovCloud) names them under amazonaws.com.
  */
 export function keyPolicy(a: Account, region: AwsRegion): PolicyDocument {
+  const autoScaling = autoScalingServiceLinkedRole(a);
   return doc(
     {
       Sid: "EnableIamPolicies",
@@ -69,6 +94,58 @@ export function keyPolicy(a: Account, region: AwsRegion): PolicyDocument {
           "aws:SourceArn": interpolate`arn:${a.partition}:events:${region}:${a.accountId}:*`,
         },
       },
+    },
+    {
+      Sid: "AllowCloudWatchLogsForThisRegionsLogGroups",
+      Effect: "Allow",
+      Principal: { Service: `logs.${region}.amazonaws.com` },
+      Action: [
+        "kms:Decrypt*",
+        "kms:Describe*",
+        "kms:Encrypt*",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+      ],
+      Resource: "*",
+      Condition: {
+        ArnLike: {
+          "kms:EncryptionContext:aws:logs:arn": interpolate`arn:${a.partition}:logs:${region}:${a.accountId}:log-group:*`,
+        },
+      },
+    },
+    {
+      Sid: "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": a.accountId },
+        ArnLike: {
+          "aws:SourceArn": interpolate`arn:${a.partition}:cloudwatch:${region}:${a.accountId}:alarm:*`,
+        },
+      },
+    },
+    {
+      Sid: "AllowAutoScalingForNodeVolumes",
+      Effect: "Allow",
+      Principal: { AWS: autoScaling },
+      Action: [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "AllowAutoScalingToAttachNodeVolumes",
+      Effect: "Allow",
+      Principal: { AWS: autoScaling },
+      Action: "kms:CreateGrant",
+      Resource: "*",
+      Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
     },
   );
 }

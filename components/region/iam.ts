@@ -292,9 +292,15 @@ export function loadBalancerControllerPolicy(targetGroupArn: Str): PolicyDocumen
 
 /**
  * The key of the us-east-1 alarm topic (Route 53 health-check alarms exist only there). The
- * account administers it with named actions; CloudWatch may use it to publish to the topic.
+ * account administers it with named actions; CloudWatch may use it to publish to the topic, on
+ * behalf of this account's alarms in the key's region only: the same statement as the fabric key's
+ * (components/global/policies.ts).
  */
-export function alarmKeyPolicy(partition: string, accountId: string): PolicyDocument {
+export function alarmKeyPolicy(
+  partition: string,
+  accountId: string,
+  region: string,
+): PolicyDocument {
   return doc(
     {
       Sid: "AccountAdministers",
@@ -328,7 +334,10 @@ export function alarmKeyPolicy(partition: string, accountId: string): PolicyDocu
       Principal: { Service: "cloudwatch.amazonaws.com" },
       Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
       Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      Condition: {
+        StringEquals: { "aws:SourceAccount": accountId },
+        ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*` },
+      },
     },
   );
 }

@@ -117,7 +117,7 @@ export class Observability extends pulumi.ComponentResource {
           policy: pulumi.jsonStringify(
             pulumi
               .all([partition.partition, identity.accountId])
-              .apply(([p, a]) => alarmKeyPolicy(p, a)),
+              .apply(([p, a]) => alarmKeyPolicy(p, a, ROUTE53_METRICS_REGION)),
           ),
         },
         { ...o, protect: true },
