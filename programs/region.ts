@@ -29,6 +29,7 @@ export async function regionProgram(config: RegionConfig): Promise<Record<string
       tracingEndpoint: platform.tracingEndpoint,
       vpcCidr: config.network.vpcCidr,
       ingressHosts: [config.dns.globalName, config.dns.regionalName],
+      healthCheckPath: config.ingress.healthCheckPath,
     },
     // Every Kubernetes child of the mesh (Helm releases included) goes to this region's cluster.
     { providers: [platform.kubernetesProvider], dependsOn: [platform] },

@@ -2,10 +2,13 @@
  * The CI/CD workflows parse, and every command they run exists: `npm run X` only for scripts
  * in package.json, and the deployment order global -> canary -> the rest.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { serviceSchema } from "../lib/config/schema";
+import { releaseImages } from "../tools/images";
 
 const root = path.resolve(__dirname, "..");
 const dir = path.join(root, ".github", "workflows");
@@ -22,11 +25,15 @@ const scripts = Object.keys(
 );
 
 interface Step {
+  id?: string;
+  env?: Record<string, string>;
   run?: string;
   uses?: string;
   with?: Record<string, unknown>;
 }
 interface Job {
+  outputs?: Record<string, string>;
+  strategy?: { matrix?: Record<string, unknown> };
   needs?: string | string[];
   environment?: string;
   permissions?: Record<string, string>;
@@ -106,5 +113,57 @@ describe("workflows", () => {
     ).toBe(true);
     expect(wf.jobs.notify.if).toContain("failure()");
     expect(needs("notify")).toEqual(["gate", "images", "global", "canary", "regions"]);
+  });
+});
+
+describe("the release images", () => {
+  const service = (raw: Record<string, unknown>) => serviceSchema.parse({ routes: [], ...raw });
+
+  it("lists each service's tags once, in declaration order, over every stack's services", () => {
+    const a = service({ name: "svc-a", imageTag: "1.4.2", canaryImageTag: "1.5.0-rc.1" });
+    const b = service({ name: "svc-b", imageTag: "2.3.0" });
+    expect(
+      releaseImages([
+        [a, b],
+        [a, { ...b, imageTag: "2.4.0" }],
+        [{ ...a, canaryImageTag: "1.4.2" }, b],
+      ]),
+    ).toEqual([
+      { service: "svc-a", tags: ["1.4.2", "1.5.0-rc.1"] },
+      { service: "svc-b", tags: ["2.3.0", "2.4.0"] },
+    ]);
+  });
+
+  it("`npm run images` prints the project's as one JSON line", () => {
+    const run = spawnSync("npx", ["tsx", "tools/images.ts"], { cwd: root, encoding: "utf8" });
+    expect([run.status, run.stdout]).toEqual([
+      0,
+      '[{"service":"svc-a","tags":["1.4.2","1.5.0-rc.1"]},{"service":"svc-b","tags":["2.3.0"]},{"service":"svc-c","tags":["1.1.0"]}]\n',
+    ]);
+  });
+
+  it("deploy: pushes each configured tag only when ECR does not have it, never a moving tag", () => {
+    const wf = load("deploy.yml");
+    const gate = wf.jobs.gate;
+    const list = gate.steps?.find((s) => s.id === "images");
+    expect(list?.run).toContain("images=$(npm run --silent images)");
+    expect(gate.outputs?.images).toBe("${{ steps.images.outputs.images }}");
+    expect(wf.jobs.images.strategy?.matrix).toEqual({
+      image: "${{ fromJSON(needs.gate.outputs.images) }}",
+    });
+    const steps = wf.jobs.images.steps ?? [];
+    const push = steps.find((s) => s.run?.includes("docker push"));
+    expect(push?.env).toMatchObject({
+      SERVICE: "${{ matrix.image.service }}",
+      TAGS: "${{ join(matrix.image.tags, ' ') }}",
+    });
+    const script = push?.run ?? "";
+    const lookup = script.indexOf(
+      'aws ecr describe-images --repository-name "$name" --image-ids imageTag="$tag"',
+    );
+    expect(lookup).toBeGreaterThan(0);
+    expect(script.indexOf("docker build")).toBeGreaterThan(lookup);
+    expect(script.match(/docker push .*/g)).toEqual(['docker push "$repo:$tag"']);
+    expect(script).not.toMatch(/:(canary|stable|latest)\b|github\.sha/);
   });
 });

@@ -122,7 +122,7 @@ describe("bad configuration is rejected with the stack, the key, the value and w
         globalName: "api.example.com",
         regionalName: "r.api.example.com",
       }),
-      "platform:services": JSON.stringify([{ name: "svc-a", routes: ["/a"] }]),
+      "platform:services": JSON.stringify([{ name: "svc-a", imageTag: "1.0.0", routes: ["/a"] }]),
     });
     expect(() => parseStackConfig("us-east-1", raw)).toThrow(
       'stack "us-east-1": config key platform:cluster.desiredSize = 3: expected minSize <= desiredSize <= maxSize',

@@ -65,7 +65,7 @@ describe.each([
       "platform-svc-c",
     ]);
     const kube = run.records.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
-    expect(kube).toHaveLength(66);
+    expect(kube).toHaveLength(67);
     expect(kube.filter((r) => !r.provider.startsWith(`${run.providerUrn}::`))).toEqual([]);
     expect(
       run.records
@@ -218,7 +218,7 @@ describe.each([
 
   it("sums the weights of every route to 100", () => {
     const routes = ofType(run, K.vs).flatMap((r) => spec(r).http as Array<{ route: any[] }>);
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(6);
     for (const http of routes) {
       expect(http.route.reduce((sum: number, r: { weight: number }) => sum + r.weight, 0)).toBe(
         100,
@@ -238,11 +238,97 @@ describe.each([
 
   it("runs the canary's image beside stable's, from the region's repository", () => {
     const image = (name: string) => spec(named(run, name)).template.spec.containers[0].image;
-    expect(image("platform-svc-a-stable")).toBe(`${FABRIC.ecrRepositoryUrls["svc-a"]}:stable`);
-    expect(image("platform-svc-a-canary")).toBe(`${FABRIC.ecrRepositoryUrls["svc-a"]}:canary`);
+    expect(image("platform-svc-a-stable")).toBe(`${FABRIC.ecrRepositoryUrls["svc-a"]}:1.4.2`);
+    expect(image("platform-svc-a-canary")).toBe(`${FABRIC.ecrRepositoryUrls["svc-a"]}:1.5.0-rc.1`);
+    expect(image("platform-svc-b-stable")).toBe(`${FABRIC.ecrRepositoryUrls["svc-b"]}:2.3.0`);
     expect(spec(named(run, "platform-svc-a-canary")).template.metadata.labels).toEqual({
       app: "svc-a",
       version: "canary",
+    });
+  });
+
+  it("tells every pod its region, its region's bus and its event source", () => {
+    const env = (name: string) => spec(named(run, name)).template.spec.containers[0].env;
+    expect(ofType(run, K.deployment).map((d) => d.name)).toEqual([
+      "platform-svc-a-stable",
+      "platform-svc-a-canary",
+      "platform-svc-b-stable",
+      "platform-svc-c-stable",
+    ]);
+    for (const [deployment, svc] of [
+      ["platform-svc-a-stable", "svc-a"],
+      ["platform-svc-a-canary", "svc-a"],
+      ["platform-svc-b-stable", "svc-b"],
+      ["platform-svc-c-stable", "svc-c"],
+    ]) {
+      expect(env(deployment)).toEqual([
+        { name: "EVENT_BUS_NAME", value: FABRIC.busName },
+        { name: "EVENT_SOURCE", value: `platform.${svc}` },
+        { name: "PLATFORM_REGION", value: "us-east-1" },
+      ]);
+    }
+  });
+
+  it("answers the region's health path with svc-a's stable readiness, on the public names", () => {
+    const vs = named(run, "platform-health-vs");
+    expect(vs.type).toBe(K.vs);
+    expect(vs.inputs.metadata).toEqual({ name: "regional-health", namespace: "istio-ingress" });
+    expect(spec(vs)).toEqual({
+      hosts: ["api.platform.example.com", "us-east-1.api.platform.example.com"],
+      gateways: ["istio-ingress/ingress"],
+      http: [
+        {
+          name: "health",
+          match: [{ uri: { exact: "/healthz" } }],
+          rewrite: { uri: "/ready" },
+          timeout: "1.5s",
+          retries: { attempts: 2, perTryTimeout: "0.5s", retryOn: "5xx,reset,connect-failure" },
+          route: [
+            {
+              destination: {
+                host: "svc-a.svc-a.svc.cluster.local",
+                subset: "stable",
+                port: { number: 8080 },
+              },
+              weight: 100,
+            },
+          ],
+        },
+      ],
+    });
+    const [istiod, gateway] = ["platform-istiod", "platform-istio-ingressgateway"].map(
+      (n) => named(run, n).urn,
+    );
+    expect(vs.dependencies).toEqual([istiod, gateway]);
+  });
+
+  it("lets the gateway through to svc-a's readiness path only, read-only", () => {
+    const gateway = {
+      source: { principals: ["cluster.local/ns/istio-ingress/sa/istio-ingressgateway"] },
+    };
+    expect(spec(named(run, "platform-svc-a-allow"))).toEqual({
+      selector: { matchLabels: { app: "svc-a" } },
+      action: "ALLOW",
+      rules: [
+        { from: [gateway], to: [{ operation: { ports: ["8080"], paths: ["/a", "/a/*"] } }] },
+        {
+          from: [gateway],
+          to: [{ operation: { ports: ["8080"], paths: ["/ready"], methods: ["GET", "HEAD"] } }],
+        },
+      ],
+    });
+    // The NetworkPolicies already open gateway -> svc-a on the service port, both ways.
+    const pods = (name: string, ns: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+      podSelector: { matchLabels: { app: name } },
+    });
+    expect(spec(named(run, "platform-np-istio-ingress-allow-gateway")).egress).toEqual([
+      { to: [pods("svc-a", "svc-a")], ports: [{ protocol: "TCP", port: 8080 }] },
+      { to: [pods("svc-b", "svc-b")], ports: [{ protocol: "TCP", port: 8080 }] },
+    ]);
+    expect(spec(named(run, "platform-svc-a-np-allow-ingress")).ingress[0]).toEqual({
+      from: [pods("istio-ingressgateway", "istio-ingress")],
+      ports: [{ protocol: "TCP", port: 8080 }],
     });
   });
 
@@ -332,7 +418,7 @@ describe.each([
 
   it("validates every Istio object against its schema", () => {
     const istio = run.records.filter((r) => r.type.includes(".istio.io/"));
-    expect(istio).toHaveLength(19);
+    expect(istio).toHaveLength(20);
     for (const r of istio) {
       const Model = ISTIO_MODELS[`${r.inputs.apiVersion}/${r.inputs.kind}`];
       expect(Model, r.type).toBeDefined();
@@ -419,6 +505,14 @@ describe("ServiceMesh with invalid services", () => {
       runMesh({ services: [...services, { ...services[2], routes: [] }] }),
     ).rejects.toThrow(
       'stack "us-east-1": ServiceMesh: invalid services[3].name = "svc-c": duplicate service name "svc-c"',
+    );
+  });
+});
+
+describe("ServiceMesh with a health path that a service route covers", () => {
+  it("rejects it before declaring anything", async () => {
+    await expect(runMesh({ healthCheckPath: "/a/healthz" })).rejects.toThrow(
+      'stack "us-east-1": ServiceMesh: invalid healthCheckPath = "/a/healthz": svc-a\'s route /a covers it; choose a health path outside the services\' routes',
     );
   });
 });

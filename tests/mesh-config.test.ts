@@ -8,12 +8,22 @@ import {
   trustPolicy,
   type FabricArns,
 } from "../components/mesh/iam";
+import { forwardingPattern } from "../components/global/forwarding-plan";
+import { healthCheckService } from "../components/mesh/health";
 import { parseTracingEndpoint } from "../components/mesh/istio";
+import { EVENT_SOURCE_PREFIX } from "../components/mesh/names";
 import { routeMatches, routeWeights } from "../components/mesh/traffic";
-import { repositoryUrlOf, validateServices } from "../components/mesh/validate";
+import {
+  repositoryUrlOf,
+  validateHealthCheckPath,
+  validateServices,
+} from "../components/mesh/validate";
+import { platformEnv } from "../components/mesh/workload";
+import { DOMAIN_EVENT_PATTERN } from "../components/region/async";
 import { ConfigError } from "../lib/config/errors";
 import { parseStackConfig } from "../lib/config/parse";
 import type { ServiceConfig } from "../lib/config/schema";
+import type { AwsRegion } from "../lib/regions";
 import { regionConfig, regionRaw } from "./mesh-fixtures";
 
 type RawService = Record<string, unknown>;
@@ -43,7 +53,18 @@ describe("the project's services", () => {
       ["svc-c", [], 0],
     ]);
   });
+  it("name release versions, never moving tags", () => {
+    const services = regionConfig().services;
+    expect(services.map((s) => [s.name, s.imageTag, s.canaryImageTag])).toEqual([
+      ["svc-a", "1.4.2", "1.5.0-rc.1"],
+      ["svc-b", "2.3.0", undefined],
+      ["svc-c", "1.1.0", undefined],
+    ]);
+  });
 });
+
+const MOVING =
+  "a moving tag (latest, stable, canary) cannot be used: tags are immutable, so it would never move; name a release version, e.g. 1.4.2";
 
 describe.each<[string, (services: RawService[]) => void, string]>([
   [
@@ -126,6 +147,49 @@ describe.each<[string, (services: RawService[]) => void, string]>([
       "platform:services[2].name",
       "istio-system",
       "reserved (the service's namespace would clash with default, kube-system, kube-public, kube-node-lease, istio-system, istio-ingress, istio-ingressgateway)",
+    ),
+  ],
+  [
+    "no imageTag",
+    (s) => delete s[1].imageTag,
+    'stack "us-east-1": config key platform:services[1].imageTag is missing: required: the release version of the service\'s image, e.g. 1.4.2 (tags are immutable: each version is pushed once)',
+  ],
+  [
+    "imageTag stable",
+    (s) => (s[1].imageTag = "stable"),
+    problem("platform:services[1].imageTag", "stable", MOVING),
+  ],
+  [
+    "imageTag latest",
+    (s) => (s[2].imageTag = "latest"),
+    problem("platform:services[2].imageTag", "latest", MOVING),
+  ],
+  [
+    "imageTag Latest",
+    (s) => (s[2].imageTag = "Latest"),
+    problem("platform:services[2].imageTag", "Latest", MOVING),
+  ],
+  [
+    "canaryImageTag canary",
+    (s) => (s[0].canaryImageTag = "canary"),
+    problem("platform:services[0].canaryImageTag", "canary", MOVING),
+  ],
+  [
+    "an imageTag that is not a tag",
+    (s) => (s[0].imageTag = "1.4.2 && echo"),
+    problem(
+      "platform:services[0].imageTag",
+      "1.4.2 && echo",
+      "not an image tag (letters, digits, _ . and -, up to 128 characters, not starting with . or -)",
+    ),
+  ],
+  [
+    "an imageTag given as a number",
+    (s) => (s[0].imageTag = 1.4),
+    problem(
+      "platform:services[0].imageTag",
+      1.4,
+      "Invalid input: expected string, received number",
     ),
   ],
 ])("platform:services with %s", (_case, mutate, message) => {
@@ -328,4 +392,84 @@ describe("repositoryUrlOf", () => {
       "service svc-c has no ECR repository in eu-central-1 (the global stack's fabric has: svc-a, svc-b); run `pulumi up` on the global stack first",
     );
   });
+});
+
+describe.each<[string, string, (services: ServiceConfig[]) => ServiceConfig[], string]>([
+  [
+    "not a path",
+    "healthz",
+    (s) => s,
+    'ServiceMesh: invalid healthCheckPath = "healthz": not a path (starts with /; letters, digits and . _ ~ / -)',
+  ],
+  [
+    "a path under a service's prefix",
+    "/b/health",
+    (s) => s,
+    "ServiceMesh: invalid healthCheckPath = \"/b/health\": svc-b's route /b covers it; choose a health path outside the services' routes",
+  ],
+  [
+    "a service's exact route",
+    "/a",
+    (s) => s,
+    "ServiceMesh: invalid healthCheckPath = \"/a\": svc-a's route /a covers it; choose a health path outside the services' routes",
+  ],
+  [
+    "a catch-all route",
+    "/healthz",
+    (s) => s.map((x) => (x.name === "svc-b" ? { ...x, routes: ["/"] } : x)),
+    "ServiceMesh: invalid healthCheckPath = \"/healthz\": svc-b's route / covers it; choose a health path outside the services' routes",
+  ],
+  [
+    "no service with routes",
+    "/healthz",
+    (s) => s.map((x) => ({ ...x, routes: [] })),
+    'ServiceMesh: invalid healthCheckPath = "/healthz": no service has routes, so none can answer the region\'s health check (the first service with routes does)',
+  ],
+])("validateHealthCheckPath with %s", (_case, path, edit, message) => {
+  it("is rejected, naming the argument, the value and the rule", () => {
+    expect(() => validateHealthCheckPath(path, edit(regionConfig().services))).toThrow(message);
+  });
+});
+
+describe("the region's health check", () => {
+  it("accepts the project's path beside routes that share its first letters", () => {
+    const services = regionConfig().services;
+    expect(validateHealthCheckPath("/healthz", services)).toBeUndefined();
+    expect(validateHealthCheckPath("/ab", services)).toBeUndefined();
+  });
+  it("is answered by the first service with routes", () => {
+    const services = regionConfig().services;
+    expect(healthCheckService(services)?.name).toBe("svc-a");
+    const [a, b, c] = services;
+    expect(healthCheckService([c, b, a])?.name).toBe("svc-b");
+    expect(healthCheckService([c])).toBeUndefined();
+  });
+});
+
+describe("the event conventions every pod is told", () => {
+  it("name the source prefix the regional rules match", () => {
+    expect(EVENT_SOURCE_PREFIX).toBe(DOMAIN_EVENT_PATTERN.source[0].prefix);
+  });
+  it.each<AwsRegion>(["us-east-1", "eu-central-1"])(
+    "in %s: an event stamped from them is routed locally and forwarded by its bus's rules",
+    (region) => {
+      for (const service of regionConfig().services) {
+        const env = Object.fromEntries(
+          platformEnv(service, region, "platform-bus").map((e) => [e.name, e.value]),
+        );
+        expect(env).toEqual({
+          EVENT_BUS_NAME: "platform-bus",
+          EVENT_SOURCE: `platform.${service.name}`,
+          PLATFORM_REGION: region,
+        });
+        // The regional rules' source prefix, and the forwarding rules' originRegion.
+        expect(String(env.EVENT_SOURCE).startsWith(DOMAIN_EVENT_PATTERN.source[0].prefix)).toBe(
+          true,
+        );
+        expect(forwardingPattern(region)).toEqual({
+          detail: { originRegion: [env.PLATFORM_REGION] },
+        });
+      }
+    },
+  );
 });

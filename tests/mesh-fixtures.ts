@@ -49,7 +49,12 @@ export interface MeshRun extends StackEvaluation {
 
 /** Evaluates a ServiceMesh alone, as a region stack would declare it, under the mock monitor. */
 export async function runMesh(
-  options: { services?: ServiceConfig[]; fabric?: RegionalFabric; preview?: boolean } = {},
+  options: {
+    services?: ServiceConfig[];
+    fabric?: RegionalFabric;
+    preview?: boolean;
+    healthCheckPath?: string;
+  } = {},
 ): Promise<MeshRun> {
   const config = regionConfig();
   const monitor = new RecordingMonitor();
@@ -77,6 +82,7 @@ export async function runMesh(
           tracingEndpoint: TRACING_ENDPOINT,
           vpcCidr: config.network.vpcCidr,
           ingressHosts: [config.dns.globalName, config.dns.regionalName],
+          healthCheckPath: options.healthCheckPath ?? config.ingress.healthCheckPath,
         },
         { providers: [provider] },
       );

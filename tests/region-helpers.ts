@@ -63,7 +63,9 @@ export function rawRegion(region = "eu-central-1"): RawRegion {
       logRetentionDays: 90,
       alarmEmails: ["oncall@example.com"],
     },
-    services: [{ name: "svc-a", routes: ["/a"], allowFrom: ["istio-ingressgateway"] }],
+    services: [
+      { name: "svc-a", imageTag: "1.0.0", routes: ["/a"], allowFrom: ["istio-ingressgateway"] },
+    ],
   };
 }
 

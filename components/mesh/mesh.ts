@@ -1,14 +1,16 @@
 /**
  * The service mesh of one region (`platform:mesh:Mesh`): Istio installed from its Helm charts
  * (base, istiod, the ingress gateway the ALB's target group reaches), the mesh-wide policy
- * (strict mTLS, default traffic policy, telemetry, default-deny NetworkPolicies) and one
- * Microservice per configured service. Every Kubernetes child uses the provider of the
- * component's options (pass the cluster's provider: `{ providers: [provider] }`).
+ * (strict mTLS, default traffic policy, telemetry, default-deny NetworkPolicies), the region's
+ * health route (health.ts) and one Microservice per configured service. Every Kubernetes child
+ * uses the provider of the component's options (pass the cluster's provider:
+ * `{ providers: [provider] }`).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegionConfig, ServiceConfig } from "../../lib/config/schema";
 import type { RegionalFabric } from "../../lib/contract";
+import { healthCheckService, healthVirtualService } from "./health";
 import {
   gatewayValues,
   ISTIO_HELM_REPOSITORY,
@@ -30,6 +32,7 @@ import { ingressNetworkPolicies, istioNetworkPolicies } from "./network-policy";
 import { istioResource, networkPolicy, tracingPolicy } from "./resources";
 import {
   repositoryUrlOf,
+  validateHealthCheckPath,
   validateIngressHosts,
   validateServices,
   validateVpcCidr,
@@ -60,6 +63,12 @@ export interface ServiceMeshArgs {
   readonly vpcCidr: string;
   /** The public names (global and regional) the ingress gateway serves routes on. */
   readonly ingressHosts: readonly string[];
+  /**
+   * The path Route 53's health check requests on the regional name
+   * (`platform:ingress.healthCheckPath`); the gateway answers it with the readiness of the first
+   * service with routes (health.ts).
+   */
+  readonly healthCheckPath: string;
 }
 
 export class ServiceMesh extends pulumi.ComponentResource {
@@ -73,6 +82,8 @@ export class ServiceMesh extends pulumi.ComponentResource {
     validateServices(args.services);
     validateVpcCidr(args.vpcCidr);
     validateIngressHosts(args.ingressHosts, args.services);
+    validateHealthCheckPath(args.healthCheckPath, args.services);
+    const healthService = healthCheckService(args.services);
 
     const namespaces = [ISTIO_NAMESPACE, INGRESS_NAMESPACE].map(
       (ns) =>
@@ -128,6 +139,13 @@ export class ServiceMesh extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [istiod, gateway],
     });
+    if (healthService) {
+      istioResource(
+        `${name}-health-vs`,
+        healthVirtualService(args.healthCheckPath, healthService, args.ingressHosts),
+        { parent: this, dependsOn: [istiod, gateway] },
+      );
+    }
 
     // The AWS Load Balancer Controller registers the gateway pods' IPs in the ALB's target group.
     new k8s.apiextensions.CustomResource(
@@ -170,6 +188,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
         new Microservice(
           `${name}-${service.name}`,
           {
+            region: args.region,
             service,
             services: args.services,
             repositoryUrl: fabric.ecrRepositoryUrls.apply((urls) =>
@@ -178,6 +197,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
             tableArn: fabric.tableArn,
             bucketArn: fabric.bucketArn,
             busArn: fabric.busArn,
+            busName: fabric.busName,
             kmsKeyArn: fabric.kmsKeyArn,
             workQueueArn: args.workQueueArn,
             oidcProviderArn: args.oidcProviderArn,
@@ -185,6 +205,7 @@ export class ServiceMesh extends pulumi.ComponentResource {
             ingressHosts: args.ingressHosts,
             vpcCidr: args.vpcCidr,
             tracingEndpoint: args.tracingEndpoint,
+            answersHealthCheck: service.name === healthService?.name,
           },
           { parent: this, dependsOn: [istiod] },
         ),

@@ -25,10 +25,13 @@ import {
   hpaSpec,
   imageTag,
   pdbSpec,
+  platformEnv,
   serviceSpec,
 } from "./workload";
 
 export interface MicroserviceArgs {
+  /** The region the service runs in: its pods are told it (`PLATFORM_REGION`). */
+  readonly region: string;
   /** The service, as validated by the config schema. */
   readonly service: ServiceConfig;
   /** Every service of the mesh: the ports of those this one may call. */
@@ -38,6 +41,8 @@ export interface MicroserviceArgs {
   readonly tableArn: pulumi.Input<string>;
   readonly bucketArn: pulumi.Input<string>;
   readonly busArn: pulumi.Input<string>;
+  /** The region's event bus, which the pods are told (`EVENT_BUS_NAME`). */
+  readonly busName: pulumi.Input<string>;
   readonly workQueueArn: pulumi.Input<string>;
   /** The region's key of the multi-region KMS key. */
   readonly kmsKeyArn: pulumi.Input<string>;
@@ -49,6 +54,11 @@ export interface MicroserviceArgs {
   readonly vpcCidr: string;
   /** OTLP/gRPC address of the trace collector the sidecars send spans to. */
   readonly tracingEndpoint: pulumi.Input<string>;
+  /**
+   * The service answers the region's health check: the gateway may call its readiness path.
+   * @default false
+   */
+  readonly answersHealthCheck?: boolean;
 }
 
 export class Microservice extends pulumi.ComponentResource {
@@ -116,6 +126,7 @@ export class Microservice extends pulumi.ComponentResource {
             service,
             subset,
             pulumi.interpolate`${args.repositoryUrl}:${imageTag(service, subset)}`,
+            platformEnv(service, args.region, args.busName),
           ),
         },
         { parent: this, dependsOn: [namespace, serviceAccount] },
@@ -147,7 +158,7 @@ export class Microservice extends pulumi.ComponentResource {
     if (ingress) istioResource(`${name}-ingress-vs`, ingress, inNamespace);
     istioResource(`${name}-dr`, destinationRule(service), inNamespace);
     istioResource(`${name}-allow-nothing`, allowNothing(ns), inNamespace);
-    const allow = allowCallers(service);
+    const allow = allowCallers(service, args.answersHealthCheck ?? false);
     if (allow) istioResource(`${name}-allow`, allow, inNamespace);
 
     for (const model of serviceNetworkPolicies(service, args.services, args.vpcCidr)) {

@@ -44,6 +44,13 @@ export function callerPrincipal(caller: string): string {
 export const callerNamespace = (caller: string): string =>
   caller === INGRESS_GATEWAY ? INGRESS_NAMESPACE : serviceNamespace(caller);
 
+/**
+ * Every service publishes domain events as `source: platform.<service>`: the region's async
+ * layer routes sources with this prefix (components/region/async.ts), see docs/events.md.
+ */
+export const EVENT_SOURCE_PREFIX = "platform.";
+export const eventSource = (service: string): string => `${EVENT_SOURCE_PREFIX}${service}`;
+
 /** Pod labels: `app` for the Service and policies, `version` for the DestinationRule subsets. */
 export function podLabels(service: string, subset: Subset): Record<string, string> {
   return { app: service, version: subset };

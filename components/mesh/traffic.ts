@@ -22,6 +22,7 @@ import {
   serviceNamespace,
   type Subset,
 } from "./names";
+import { READINESS_PATH } from "./workload";
 
 type HttpRoute = NonNullable<NonNullable<IVirtualService["spec"]>["http"]>[number];
 
@@ -142,17 +143,24 @@ export function allowNothing(namespace: string): IstioObject {
 
 /**
  * ALLOW the callers of `allowFrom` by SPIFFE identity, to the service port only; the ingress
- * gateway only on the service's route prefixes. Undefined when nobody may call the service.
+ * gateway only on the service's route prefixes, and, when the service answers the region's
+ * health check (health.ts), on its readiness path, read-only. Undefined when nobody may call the
+ * service.
  */
-export function allowCallers(service: ServiceConfig): IstioObject | undefined {
+export function allowCallers(
+  service: ServiceConfig,
+  answersHealthCheck: boolean,
+): IstioObject | undefined {
   const port = [String(service.port)];
   const services = service.allowFrom.filter((c) => c !== INGRESS_GATEWAY);
+  const gateway = [{ source: { principals: [callerPrincipal(INGRESS_GATEWAY)] } }];
+  const fromGateway = service.allowFrom.includes(INGRESS_GATEWAY);
   const rules = [
     // Without routes the gateway has no way to the service, and an empty `paths` would mean any.
-    ...(service.allowFrom.includes(INGRESS_GATEWAY) && service.routes.length > 0
+    ...(fromGateway && service.routes.length > 0
       ? [
           {
-            from: [{ source: { principals: [callerPrincipal(INGRESS_GATEWAY)] } }],
+            from: gateway,
             to: [
               {
                 operation: {
@@ -163,6 +171,15 @@ export function allowCallers(service: ServiceConfig): IstioObject | undefined {
                 },
               },
             ],
+          },
+        ]
+      : []),
+    // The health route rewrites the public health path to this path before the sidecar sees it.
+    ...(fromGateway && answersHealthCheck
+      ? [
+          {
+            from: gateway,
+            to: [{ operation: { ports: port, paths: [READINESS_PATH], methods: ["GET", "HEAD"] } }],
           },
         ]
       : []),

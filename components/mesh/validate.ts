@@ -1,6 +1,7 @@
 /** Checks of the ServiceMesh's arguments, run first in its constructor. */
 import { projectSchema, type ServiceConfig } from "../../lib/config/schema";
 import { parseCidr } from "../../lib/cidr";
+import { routeMatches } from "./traffic";
 
 /**
  * The services as the config schema would accept them (known callers, unique names and routes,
@@ -42,6 +43,39 @@ export function validateIngressHosts(
     throw new Error(
       `ServiceMesh: invalid ingressHosts = []: ${routed.join(", ")} have routes; name the public hosts they are served on`,
     );
+  }
+}
+
+/**
+ * The region's health path (Route 53 requests it) needs a routed service to answer it, and no
+ * service route may cover it: a gateway merges the VirtualServices of one host in creation order,
+ * so which one would answer would be an accident.
+ */
+export function validateHealthCheckPath(
+  healthCheckPath: string,
+  services: readonly ServiceConfig[],
+): void {
+  const invalid = (why: string) =>
+    new Error(`ServiceMesh: invalid healthCheckPath = ${JSON.stringify(healthCheckPath)}: ${why}`);
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(healthCheckPath)) {
+    throw invalid("not a path (starts with /; letters, digits and . _ ~ / -)");
+  }
+  if (!services.some((s) => s.routes.length > 0)) {
+    throw invalid(
+      "no service has routes, so none can answer the region's health check (the first service with routes does)",
+    );
+  }
+  for (const service of services) {
+    const route = service.routes.find((r) =>
+      routeMatches(r).some((m) =>
+        "exact" in m ? m.exact === healthCheckPath : healthCheckPath.startsWith(m.prefix),
+      ),
+    );
+    if (route !== undefined) {
+      throw invalid(
+        `${service.name}'s route ${route} covers it; choose a health path outside the services' routes`,
+      );
+    }
   }
 }
 

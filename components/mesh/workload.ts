@@ -6,12 +6,13 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ServiceConfig } from "../../lib/config/schema";
-import { podLabels, type Subset } from "./names";
+import { eventSource, podLabels, type Subset } from "./names";
 
 type DeploymentSpec = k8s.types.input.apps.v1.DeploymentSpec;
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
 type HpaSpec = k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec;
 type PdbSpec = k8s.types.input.policy.v1.PodDisruptionBudgetSpec;
+type EnvVar = k8s.types.input.core.v1.EnvVar;
 
 /** The probe paths every service serves on its port. */
 export const LIVENESS_PATH = "/healthz";
@@ -33,10 +34,30 @@ export function imageTag(service: ServiceConfig, subset: Subset): string {
   return subset === "canary" ? (service.canaryImageTag ?? service.imageTag) : service.imageTag;
 }
 
+/**
+ * What a service needs to publish events the platform routes and forwards (docs/events.md): the
+ * region, to stamp `detail.originRegion` with (the global forwarding rules only forward events
+ * whose originRegion is the region of the bus they were put on), the region's bus, and the
+ * `source` the regional rules match (`platform.<service>`). Sorted by name: a stable order keeps
+ * the Deployment from showing a diff.
+ */
+export function platformEnv(
+  service: ServiceConfig,
+  region: string,
+  busName: pulumi.Input<string>,
+): EnvVar[] {
+  return [
+    { name: "EVENT_BUS_NAME", value: busName },
+    { name: "EVENT_SOURCE", value: eventSource(service.name) },
+    { name: "PLATFORM_REGION", value: region },
+  ];
+}
+
 export function deploymentSpec(
   service: ServiceConfig,
   subset: Subset,
   image: pulumi.Input<string>,
+  env: EnvVar[],
 ): DeploymentSpec {
   const labels = podLabels(service.name, subset);
   const probe = (path: string, periodSeconds: number) => ({
@@ -79,6 +100,7 @@ export function deploymentSpec(
             name: service.name,
             image,
             ports: [{ name: "http", containerPort: service.port, protocol: "TCP" }],
+            env,
             resources: RESOURCES,
             readinessProbe: probe(READINESS_PATH, 5),
             livenessProbe: { ...probe(LIVENESS_PATH, 10), initialDelaySeconds: 10 },

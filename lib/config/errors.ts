@@ -56,8 +56,12 @@ export function problemsFromZod(stack: string, raw: unknown, error: z.ZodError):
       }));
     }
     const value = valueAt(raw, issue.path);
+    // zod's own words for a missing value only name the type; a schema that says why the setting
+    // is required (a service's imageTag does) keeps its message.
     const message =
-      value === undefined && issue.code === "invalid_type"
+      value === undefined &&
+      issue.code === "invalid_type" &&
+      issue.message === `Invalid input: expected ${issue.expected}, received undefined`
         ? `required (expected ${issue.expected})`
         : issue.message;
     return [{ stack, key: configKey(issue.path), value, message }];

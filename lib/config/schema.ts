@@ -76,6 +76,29 @@ export const serviceAccess = z
   })
   .strict();
 
+/**
+ * Tags a pipeline would move from image to image. The repositories' tags are IMMUTABLE
+ * (components/global/registry.ts): such a tag could be pushed once and would then never change,
+ * so a service names a release version instead, and the pipeline pushes each version once.
+ */
+export const MOVING_IMAGE_TAGS = ["latest", "stable", "canary"] as const;
+
+/** An image tag as Docker and ECR take it, naming one release for good. */
+const releaseTag = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? "required: the release version of the service's image, e.g. 1.4.2 (tags are immutable: each version is pushed once)"
+        : undefined,
+  })
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, {
+    message:
+      "not an image tag (letters, digits, _ . and -, up to 128 characters, not starting with . or -)",
+  })
+  .refine((tag) => !(MOVING_IMAGE_TAGS as readonly string[]).includes(tag.toLowerCase()), {
+    message: `a moving tag (${MOVING_IMAGE_TAGS.join(", ")}) cannot be used: tags are immutable, so it would never move; name a release version, e.g. 1.4.2`,
+  });
+
 export const serviceSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, {
@@ -94,9 +117,14 @@ export const serviceSchema = z
         }),
       )
       .default([]),
-    /** @default latest stable tag pushed by the pipeline */
-    imageTag: z.string().min(1).default("stable"),
-    canaryImageTag: z.string().min(1).optional(),
+    /**
+     * The release the stable subset runs, e.g. "1.4.2": required, no default, since a moving
+     * default tag cannot exist in an immutable repository. The deploy workflow pushes it when ECR
+     * does not have it yet; changing it here is the release.
+     */
+    imageTag: releaseTag,
+    /** The release the canary subset runs, e.g. "1.5.0-rc.1"; needed with a canaryWeight. */
+    canaryImageTag: releaseTag.optional(),
     minReplicas: z.number().int().min(1).default(2),
     maxReplicas: z.number().int().min(1).default(10),
     cpuTargetPercent: z.number().int().min(10).max(95).default(70),
