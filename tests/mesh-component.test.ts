@@ -265,6 +265,7 @@ describe.each([
         { name: "EVENT_BUS_NAME", value: FABRIC.busName },
         { name: "EVENT_SOURCE", value: `platform.${svc}` },
         { name: "PLATFORM_REGION", value: "us-east-1" },
+        { name: "PORT", value: "8080" },
       ]);
     }
   });

@@ -461,6 +461,7 @@ describe("the event conventions every pod is told", () => {
           EVENT_BUS_NAME: "platform-bus",
           EVENT_SOURCE: `platform.${service.name}`,
           PLATFORM_REGION: region,
+          PORT: String(service.port),
         });
         // The regional rules' source prefix, and the forwarding rules' originRegion.
         expect(String(env.EVENT_SOURCE).startsWith(DOMAIN_EVENT_PATTERN.source[0].prefix)).toBe(

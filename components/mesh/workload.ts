@@ -38,7 +38,7 @@ export function imageTag(service: ServiceConfig, subset: Subset): string {
  * What a service needs to publish events the platform routes and forwards (docs/events.md): the
  * region, to stamp `detail.originRegion` with (the global forwarding rules only forward events
  * whose originRegion is the region of the bus they were put on), the region's bus, and the
- * `source` the regional rules match (`platform.<service>`). Sorted by name: a stable order keeps
+ * `source` the regional rules match (`platform.<service>`), and the port to listen on. Sorted by name: a stable order keeps
  * the Deployment from showing a diff.
  */
 export function platformEnv(
@@ -50,6 +50,7 @@ export function platformEnv(
     { name: "EVENT_BUS_NAME", value: busName },
     { name: "EVENT_SOURCE", value: eventSource(service.name) },
     { name: "PLATFORM_REGION", value: region },
+    { name: "PORT", value: String(service.port) },
   ];
 }
 
