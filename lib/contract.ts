@@ -32,6 +32,14 @@ export const globalOutputsSchema = z.object({
   fabric: z.record(z.string(), regionalFabricSchema),
   /** The Global Accelerator listener, when `platform:edge` is globalAccelerator; else "". */
   acceleratorListenerArn: z.string(),
+  /**
+   * The Aurora global database's identifier, when `platform:aurora.enabled` in the global stack;
+   * else "". The home region's cluster joins it as the primary, every other region's as a
+   * secondary.
+   */
+  auroraGlobalClusterId: z.string(),
+  /** The global database's engine version, which every member cluster runs; "" when off. */
+  auroraEngineVersion: z.string(),
 });
 export type GlobalOutputs = z.infer<typeof globalOutputsSchema>;
 
@@ -49,6 +57,9 @@ export interface GlobalView {
   readonly homeRegion: pulumi.Output<string>;
   readonly fabric: pulumi.Output<RegionalFabric>;
   readonly acceleratorListenerArn: pulumi.Output<string>;
+  /** "" when the global stack has no Aurora global database. */
+  readonly auroraGlobalClusterId: pulumi.Output<string>;
+  readonly auroraEngineVersion: pulumi.Output<string>;
 }
 
 /** Validates what a StackReference returned against the contract, naming what is wrong. */
@@ -92,5 +103,7 @@ export function readGlobalOutputs(
     homeRegion: all.homeRegion,
     fabric: all.apply((g) => g.fabric[region]),
     acceleratorListenerArn: all.acceleratorListenerArn,
+    auroraGlobalClusterId: all.auroraGlobalClusterId,
+    auroraEngineVersion: all.auroraEngineVersion,
   };
 }

@@ -300,9 +300,43 @@ const ANSWERS: Record<string, Answer> = {
       prometheusEndpoint: `https://aps-workspaces.${ctx.region}.amazonaws.com/workspaces/${id}/`,
     };
   },
-  "aws:rds/globalCluster:GlobalCluster": (ctx) => ({
-    arn: `arn:${PARTITION}:rds::${ACCOUNT_ID}:global-cluster:${ctx.inputs.globalClusterIdentifier ?? ctx.name}`,
-  }),
+  "aws:rds/globalCluster:GlobalCluster": (ctx) => {
+    const identifier = String(ctx.inputs.globalClusterIdentifier ?? ctx.name);
+    return {
+      // The provider's id of a global cluster is its identifier.
+      id: identifier,
+      arn: `arn:${PARTITION}:rds::${ACCOUNT_ID}:global-cluster:${identifier}`,
+      globalClusterResourceId: `cluster-${hex(ctx.urnSeed, 26)}`,
+      globalClusterMembers: [],
+    };
+  },
+  "aws:rds/cluster:Cluster": (ctx) => {
+    const identifier = nameOf(ctx, "clusterIdentifier");
+    const dns = `${hex(`${ctx.urnSeed}/dns`, 12)}.${ctx.region}.rds.amazonaws.com`;
+    return {
+      id: identifier,
+      clusterIdentifier: identifier,
+      arn: arn("rds", ctx.region, `cluster:${identifier}`),
+      clusterResourceId: `cluster-${hex(ctx.urnSeed, 26).toUpperCase()}`,
+      endpoint: `${identifier}.cluster-${dns}`,
+      readerEndpoint: `${identifier}.cluster-ro-${dns}`,
+      port: 5432,
+      // With manageMasterUserPassword, RDS creates the secret and reports it here.
+      masterUserSecrets: ctx.inputs.manageMasterUserPassword
+        ? [
+            {
+              kmsKeyId: ctx.inputs.masterUserSecretKmsKeyId,
+              secretArn: arn(
+                "secretsmanager",
+                ctx.region,
+                `secret:rds!cluster-${uuid(ctx.urnSeed)}-${hex(`${ctx.urnSeed}/secret`, 6)}`,
+              ),
+              secretStatus: "active",
+            },
+          ]
+        : [],
+    };
+  },
   "aws:globalaccelerator/accelerator:Accelerator": (ctx) => ({
     arn: `arn:${PARTITION}:globalaccelerator::${ACCOUNT_ID}:accelerator/${uuid(ctx.urnSeed)}`,
     dnsName: `a${hex(ctx.urnSeed, 16)}.awsglobalaccelerator.com`,

@@ -42,15 +42,26 @@ export interface EvaluateOptions {
 export async function evaluateStack(opts: EvaluateOptions): Promise<StackEvaluation> {
   const failures: unknown[] = [];
   // An error thrown inside an apply() is not returned to the program; the engine would fail
-  // the update, so the plan fails the stack too.
-  const onRejection = (reason: unknown) => failures.push(reason);
+  // the update, so the plan fails the stack too, and stops waiting for what depends on the
+  // failed value (a resource whose input failed is never registered, so its dependents would
+  // wait forever).
+  let failInApply: (reason: unknown) => void = () => undefined;
+  const failedInApply = new Promise<never>((_, reject) => {
+    failInApply = reject;
+  });
+  failedInApply.catch(() => undefined);
+  const onRejection = (reason: unknown) => {
+    failures.push(reason);
+    failInApply(reason);
+  };
   process.on("unhandledRejection", onRejection);
   let outputs: Record<string, unknown> | undefined;
   let aborted: Promise<never> = new Promise<never>(() => undefined);
   try {
     pulumi.runtime.setMockOptions(opts.monitor, PROJECT, opts.stack, opts.preview ?? true);
     pulumi.runtime.setAllConfig(opts.config);
-    aborted = opts.monitor.beginStack(opts.region);
+    const registrationFailed = opts.monitor.beginStack(opts.region);
+    aborted = Promise.race([registrationFailed, failedInApply]);
     aborted.catch(() => undefined);
     outputs = await Promise.race([pulumi.runtime.runInPulumiStack(opts.program), aborted]);
   } catch (e) {

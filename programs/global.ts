@@ -1,5 +1,6 @@
 /**
- * The global stack: the data and event fabric that joins the regions, and the hosted zone.
+ * The global stack: the data and event fabric that joins the regions (with the optional Aurora
+ * global database), and the hosted zone.
  * Its outputs are the global contract (lib/contract.ts), read by every region stack.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -17,6 +18,9 @@ export async function globalProgram(config: GlobalConfig): Promise<GlobalStackEx
     witnessRegion: config.table.witnessRegion,
     replicationTimeControl: config.replication.replicationTimeControl,
     eventBridgeGlobalEndpoint: config.events.globalEndpoint,
+    aurora: config.aurora.enabled,
+    auroraEngineVersion: config.aurora.engineVersion,
+    auroraDatabaseName: config.aurora.databaseName,
   });
   const routing = new GlobalRouting("platform", {
     domain: config.domain,
@@ -33,5 +37,7 @@ export async function globalProgram(config: GlobalConfig): Promise<GlobalStackEx
     zoneName: routing.zoneName,
     fabric: fabric.regional,
     acceleratorListenerArn: routing.acceleratorListenerArn,
+    auroraGlobalClusterId: fabric.auroraGlobalClusterId,
+    auroraEngineVersion: pulumi.output(config.aurora.enabled ? config.aurora.engineVersion : ""),
   };
 }

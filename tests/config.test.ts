@@ -20,6 +20,11 @@ const setNetwork =
       (c["platform:network"] as Record<string, unknown>)[field] = value;
     });
 
+const both =
+  (...edits: Edit[]): Edit =>
+  (dir) =>
+    edits.forEach((edit) => edit(dir));
+
 describe("the project's own stack files", () => {
   it("load: one global stack and two region stacks, defaults applied", () => {
     const project = loadProject(PROJECT_DIR);
@@ -96,6 +101,27 @@ describe("bad configuration is rejected with the stack, the key, the value and w
       set("us-east-1", "platform:globalStack", "organization/platform/us-east-1"),
       'stack "us-east-1": config key platform:globalStack = "organization/platform/us-east-1": must name the global stack "global"',
     ],
+    [
+      "a region enabling Aurora without the global database",
+      set("us-east-1", "platform:aurora", { enabled: true }),
+      'stack "us-east-1": config key platform:aurora.enabled = true: needs the global stack\'s Aurora global database; set platform:aurora.enabled: true in Pulumi.global.yaml',
+    ],
+    [
+      "a secondary region enabling Aurora without the home region's primary",
+      both(
+        set("global", "platform:aurora", { enabled: true }),
+        set("eu-central-1", "platform:aurora", { enabled: true }),
+      ),
+      'stack "us-east-1": config key platform:aurora.enabled = false: the home region\'s cluster is the global database\'s primary, which the secondaries of "eu-central-1" join; enable it here too',
+    ],
+    [
+      "a hand-typed global database identifier (the global stack creates it now)",
+      set("eu-central-1", "platform:aurora", {
+        enabled: false,
+        globalClusterIdentifier: "platform-global",
+      }),
+      'stack "eu-central-1": config key platform:aurora.globalClusterIdentifier = "platform-global": unknown setting (check its spelling against lib/config/schema.ts)',
+    ],
   ])("%s", (_what, edit, message) => {
     const dir = copyProject();
     edit(dir);
@@ -126,6 +152,32 @@ describe("bad configuration is rejected with the stack, the key, the value and w
     });
     expect(() => parseStackConfig("us-east-1", raw)).toThrow(
       'stack "us-east-1": config key platform:cluster.desiredSize = 3: expected minSize <= desiredSize <= maxSize',
+    );
+  });
+});
+
+describe("Aurora across stacks", () => {
+  it("loads with the global database and every region's cluster enabled", () => {
+    const dir = copyProject();
+    for (const stack of ["global", "us-east-1", "eu-central-1"])
+      set(stack, "platform:aurora", { enabled: true })(dir);
+    const project = loadProject(dir);
+    expect(project.global.config.aurora).toEqual({ enabled: true, engineVersion: "16.6" });
+    expect(project.regions.map((r) => [r.stack, r.config.aurora.enabled])).toEqual([
+      ["eu-central-1", true],
+      ["us-east-1", true],
+    ]);
+  });
+
+  it("names every region that enables Aurora without the global database", () => {
+    const dir = copyProject();
+    for (const stack of ["us-east-1", "eu-central-1"])
+      set(stack, "platform:aurora", { enabled: true })(dir);
+    expect(() => loadProject(dir)).toThrow(
+      [
+        'stack "eu-central-1": config key platform:aurora.enabled = true: needs the global stack\'s Aurora global database; set platform:aurora.enabled: true in Pulumi.global.yaml',
+        'stack "us-east-1": config key platform:aurora.enabled = true: needs the global stack\'s Aurora global database; set platform:aurora.enabled: true in Pulumi.global.yaml',
+      ].join("\n"),
     );
   });
 });

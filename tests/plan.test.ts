@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkGlobalOutputs, GLOBAL_OUTPUT_KEYS } from "../lib/contract";
 import { runPlan, type PlanResult } from "../plan/plan";
+import { evaluateResources } from "../policy/offline";
 import { UNKNOWN } from "../plan/record";
 import { runProgram } from "../programs";
 import { copyProject, editStack, PROJECT_DIR } from "./fixtures";
@@ -132,5 +133,76 @@ describe("the plan command", () => {
         expect.arrayContaining(["type", "urn", "custom", "inputs"]),
       );
     }
+  });
+});
+
+describe("the plan with Aurora enabled (a copy of the project)", () => {
+  let result: PlanResult;
+  const AURORA = { enabled: true, engineVersion: "16.4", databaseName: "platform" };
+  beforeAll(async () => {
+    const dir = copyProject();
+    editStack(dir, "global", (c) => (c["platform:aurora"] = AURORA));
+    for (const stack of ["us-east-1", "eu-central-1"])
+      editStack(dir, stack, (c) => (c["platform:aurora"] = { enabled: true }));
+    result = await runPlan({
+      dir,
+      program: runProgram,
+      policies: (resources) => evaluateResources(resources),
+    });
+  });
+
+  const cluster = (stack: string) => {
+    const clusters = result.stacks
+      .find((s) => s.stack === stack)!
+      .records.filter((r) => r.type === "aws:rds/cluster:Cluster");
+    expect(clusters).toHaveLength(1);
+    return clusters[0];
+  };
+
+  it("has no policy violation in any stack", () => {
+    expect(result.stacks.map((s) => [s.stack, s.document.violations])).toEqual([
+      ["global", []],
+      ["eu-central-1", []],
+      ["us-east-1", []],
+    ]);
+  });
+
+  it("creates the global database in the global stack and exports its identifier", () => {
+    const global = result.stacks[0];
+    const gc = global.records.filter((r) => r.type === "aws:rds/globalCluster:GlobalCluster");
+    expect(gc.map((r) => [r.inputs.globalClusterIdentifier, r.protect])).toEqual([
+      ["platform-aurora", true],
+    ]);
+    expect(global.document.outputs.auroraGlobalClusterId).toBe("platform-aurora");
+  });
+
+  it("makes the home region's cluster the primary and the other region's a secondary", () => {
+    const fabric = result.stacks[0].document.outputs.fabric as Record<
+      string,
+      Record<string, string>
+    >;
+    const primary = cluster("us-east-1");
+    const secondary = cluster("eu-central-1");
+    for (const [c, region] of [
+      [primary, "us-east-1"],
+      [secondary, "eu-central-1"],
+    ] as const) {
+      expect(c.inputs).toMatchObject({
+        globalClusterIdentifier: "platform-aurora",
+        // The version is set once, in the global stack, and read through the contract.
+        engineVersion: "16.4",
+        storageEncrypted: true,
+        kmsKeyId: fabric[region].kmsKeyArn,
+        deletionProtection: true,
+      });
+      expect(c.protect).toBe(true);
+    }
+    expect(primary.inputs).toMatchObject({
+      masterUsername: "platform",
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: fabric["us-east-1"].kmsKeyArn,
+    });
+    const credentials = ["masterUsername", "manageMasterUserPassword", "masterUserSecretKmsKeyId"];
+    expect(credentials.filter((k) => k in secondary.inputs)).toEqual([]);
   });
 });

@@ -26,13 +26,21 @@ export const FABRIC: RegionalFabric = {
 
 export const ZONE_ID = "Z0123456789ABCDEFGHIJ";
 
-export function globalView(acceleratorListenerArn = ""): GlobalView {
+/** The Aurora global database's identifier the global stack exports when it has one. */
+export const GLOBAL_CLUSTER_ID = "platform-aurora";
+
+export function globalView(
+  acceleratorListenerArn = "",
+  { homeRegion = "us-east-1", auroraGlobalClusterId = "" } = {},
+): GlobalView {
   return {
     zoneId: pulumi.output(ZONE_ID),
     zoneName: pulumi.output("platform.example.com"),
-    homeRegion: pulumi.output("us-east-1"),
+    homeRegion: pulumi.output(homeRegion),
     fabric: pulumi.output(FABRIC),
     acceleratorListenerArn: pulumi.output(acceleratorListenerArn),
+    auroraGlobalClusterId: pulumi.output(auroraGlobalClusterId),
+    auroraEngineVersion: pulumi.output(auroraGlobalClusterId === "" ? "" : "16.6"),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   KEY_ARN,
   countByType,
   evaluatePlatform,
+  globalView,
   ofType,
   one,
   rawRegion,
@@ -51,17 +52,25 @@ describe("alarm table", () => {
 });
 
 describe("region config validation (issue 3's fields)", () => {
-  it("requires the global database when Aurora is enabled", () => {
+  it("takes the global database from the global stack, not from a hand-typed identifier", () => {
     const raw = rawRegion();
-    raw.aurora = { enabled: true };
+    raw.aurora = { enabled: true, globalClusterIdentifier: "platform-global" };
     const result = regionSchema.safeParse(raw);
     expect(result.success).toBe(false);
-    expect(result.error!.issues.map((i) => [i.path.join("."), i.message])).toEqual([
-      [
-        "aurora.globalClusterIdentifier",
-        "aurora.enabled needs aurora.globalClusterIdentifier (the global database to join)",
-      ],
+    expect(result.error!.issues.map((i) => [i.code, i.path.join("."), i.message])).toEqual([
+      ["unrecognized_keys", "aurora", 'Unrecognized key: "globalClusterIdentifier"'],
     ]);
+  });
+
+  it("defaults Aurora off, on the global database's version, with the platform user", () => {
+    expect(regionConfig().aurora).toEqual({
+      enabled: false,
+      instanceClass: "db.r7g.large",
+      instances: 2,
+      masterUsername: "platform",
+      backupRetentionDays: 7,
+      performanceInsights: true,
+    });
   });
 
   it("defaults the gateway ports and keeps the accelerator off", () => {
@@ -289,36 +298,15 @@ describe("variants", () => {
     expect(charts).toHaveLength(5);
   });
 
-  it("adds a protected Aurora secondary in the data subnets when enabled", async () => {
-    const ev = await evaluatePlatform(
-      regionConfig(
-        (raw) => (raw.aurora = { enabled: true, globalClusterIdentifier: "platform-global" }),
+  it("fails a region that enables Aurora when the global stack has no global database", async () => {
+    await expect(
+      evaluatePlatform(
+        regionConfig((raw) => (raw.aurora = { enabled: true })),
+        { preview: false, global: globalView("", { auroraGlobalClusterId: "" }) },
       ),
+    ).rejects.toThrow(
+      "region eu-central-1 enables platform:aurora but the global stack exports no Aurora global cluster; set platform:aurora.enabled in Pulumi.global.yaml",
     );
-    const cluster = one(ev.records, "aws:rds/cluster:Cluster");
-    expect(cluster.inputs).toMatchObject({
-      engine: "aurora-postgresql",
-      globalClusterIdentifier: "platform-global",
-      storageEncrypted: true,
-      kmsKeyId: KEY_ARN,
-      deletionProtection: true,
-    });
-    expect(cluster.protect).toBe(true);
-    const instances = ofType(ev.records, "aws:rds/clusterInstance:ClusterInstance");
-    expect(instances.map((i) => [i.protect, i.inputs.publiclyAccessible])).toEqual([
-      [true, false],
-      [true, false],
-    ]);
-    const vpcOut = one(ev.records, "awsx:ec2:Vpc").outputs as { isolatedSubnetIds: string[] };
-    expect(one(ev.records, "aws:rds/subnetGroup:SubnetGroup").inputs.subnetIds).toEqual(
-      vpcOut.isolatedSubnetIds,
-    );
-    const dbSg = one(
-      ev.records,
-      "aws:ec2/securityGroup:SecurityGroup",
-      "platform-network-database",
-    );
-    expect(cluster.inputs.vpcSecurityGroupIds).toEqual([dbSg.id]);
   });
 
   it("previews the same inventory as an update (no resource hidden behind an apply)", async () => {

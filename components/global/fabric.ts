@@ -1,13 +1,15 @@
 /**
  * GlobalFabric: everything that couples the regions' data and events, built with one explicit
  * provider per region: the multi-region key, the DynamoDB global table, the replicated buckets,
- * the buses and their forwarding, the replicated registry. Its `regional` output is, per region,
- * the slice of the global contract (lib/contract.ts) that the region's stack reads.
+ * the buses and their forwarding, the replicated registry, and (optionally) the Aurora global
+ * database. Its `regional` output is, per region, the slice of the global contract
+ * (lib/contract.ts) that the region's stack reads.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegionalFabric } from "../../lib/contract";
 import type { AwsRegion } from "../../lib/regions";
+import { GlobalDatabase } from "./aurora";
 import { ReplicatedBuckets } from "./buckets";
 import { EventFabric } from "./events";
 import { validateGlobalEndpoint } from "./forwarding-plan";
@@ -33,11 +35,19 @@ export interface GlobalFabricArgs {
   readonly replicationTimeControl?: boolean;
   /** @default false - an EventBridge global endpoint (two regions only) */
   readonly eventBridgeGlobalEndpoint?: boolean;
+  /** @default false - an Aurora PostgreSQL global database in the home region */
+  readonly aurora?: boolean;
+  /** @default 16.6 (AURORA_ENGINE_VERSION) - the global database's engine version */
+  readonly auroraEngineVersion?: string;
+  /** @default none - the database the global database creates in its primary */
+  readonly auroraDatabaseName?: string;
 }
 
 export class GlobalFabric extends pulumi.ComponentResource {
   /** Region -> what the fabric holds there, in the shape of the global contract. */
   public readonly regional: pulumi.Output<Record<string, RegionalFabric>>;
+  /** The Aurora global database's identifier; "" without one. */
+  public readonly auroraGlobalClusterId: pulumi.Output<string>;
 
   constructor(name: string, args: GlobalFabricArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("platform:global:Fabric", name, {}, opts);
@@ -94,6 +104,15 @@ export class GlobalFabric extends pulumi.ComponentResource {
       child,
     );
 
+    this.auroraGlobalClusterId =
+      (args.aurora ?? false)
+        ? new GlobalDatabase(
+            name,
+            { engineVersion: args.auroraEngineVersion, databaseName: args.auroraDatabaseName },
+            { parent: this, provider: providerFor(providers, homeRegion) },
+          ).globalClusterId
+        : pulumi.output("");
+
     const slice = (region: AwsRegion): pulumi.Output<RegionalFabric> =>
       pulumi.output({
         kmsKeyArn: keyArns[region],
@@ -109,6 +128,9 @@ export class GlobalFabric extends pulumi.ComponentResource {
     this.regional = pulumi
       .all(regions.map(slice))
       .apply((slices) => Object.fromEntries(regions.map((region, i) => [region, slices[i]])));
-    this.registerOutputs({ regional: this.regional });
+    this.registerOutputs({
+      regional: this.regional,
+      auroraGlobalClusterId: this.auroraGlobalClusterId,
+    });
   }
 }

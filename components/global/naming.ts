@@ -32,3 +32,6 @@ export const perRegion = (name: string, what: string, region: AwsRegion): string
 /** The Pulumi name of a child that exists once per ordered pair of regions. */
 export const perPair = (name: string, what: string, from: AwsRegion, to: AwsRegion): string =>
   `${name}-${what}-${regionCode(from)}-to-${regionCode(to)}`;
+
+/** The Aurora global database (1-63 letters, digits and hyphens, starting with a letter). */
+export const globalClusterName = (name: string): string => `${name}-aurora`;

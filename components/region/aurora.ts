@@ -1,80 +1,135 @@
 /**
- * Optional Aurora PostgreSQL (`aurora.enabled`): this region's secondary cluster of a global
- * database, in the isolated data subnets, encrypted with the region key, deletion-protected and
+ * Optional Aurora PostgreSQL (`platform:aurora.enabled`): this region's cluster of the global
+ * stack's Aurora global database, in the isolated data subnets, reachable on 5432 from the nodes
+ * only (the network's database group), encrypted with the region key, deletion-protected and
  * protected in Pulumi.
  *
- * Limitation: the global cluster (aws.rds.GlobalCluster) and its primary belong to the global
- * stack, which does not create them yet; until it does, `aurora.globalClusterIdentifier` names an
- * existing global database. A secondary has no master credentials of its own: they replicate.
+ * The home region's cluster is the primary: the first cluster of the global database, the one that
+ * holds the master credentials (a secret RDS manages in Secrets Manager, encrypted with the region
+ * key). Every other region's cluster is a secondary: it names the global database only, and its
+ * data and credentials replicate from the primary. AWS refuses a secondary while the global
+ * database has no primary, so the home region's stack is deployed first; a stack reference cannot
+ * express that order across stacks (README, "Deploying for real").
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+const ENGINE = "aurora-postgresql";
+
+/**
+ * The global database's identifier from the global contract, or a clear error when the region
+ * enables Aurora and the global stack has none ("" in the contract).
+ */
+export function requireAuroraGlobalCluster(region: string, globalClusterId: string): string {
+  if (globalClusterId === "") {
+    throw new Error(
+      `region ${region} enables platform:aurora but the global stack exports no Aurora global cluster; set platform:aurora.enabled in Pulumi.global.yaml`,
+    );
+  }
+  return globalClusterId;
+}
+
 export interface AuroraArgs {
-  globalClusterIdentifier: string;
-  engineVersion: string;
+  /** The global database this cluster joins (the global contract's auroraGlobalClusterId). */
+  globalClusterIdentifier: pulumi.Input<string>;
+  /** True in the home region: this cluster is the global database's primary. */
+  primary: pulumi.Input<boolean>;
+  /** The global database's version (the global contract's auroraEngineVersion). */
+  engineVersion: pulumi.Input<string>;
   instanceClass: string;
   /** @default 2 */
   instances?: number;
+  /** @default platform - the master user, on the primary only */
+  masterUsername?: string;
+  /** @default 7 */
+  backupRetentionDays?: number;
+  /** @default true - Performance Insights, encrypted with kmsKeyArn */
+  performanceInsights?: boolean;
+  /** The isolated data tier. */
   dataSubnetIds: pulumi.Input<string[]>;
+  /** The database security group (5432 from the nodes only). */
   securityGroupId: pulumi.Input<string>;
+  /** The region's customer-managed key (storage, Performance Insights, the master secret). */
   kmsKeyArn: pulumi.Input<string>;
 }
 
 export class Aurora extends pulumi.ComponentResource {
   public readonly clusterArn: pulumi.Output<string>;
+  public readonly endpoint: pulumi.Output<string>;
   public readonly readerEndpoint: pulumi.Output<string>;
 
   constructor(name: string, args: AuroraArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("platform:region:Aurora", name, {}, opts);
     const parent = { parent: this };
     const stateful = { ...parent, protect: true };
+    const performanceInsights = args.performanceInsights ?? true;
+    const insights = performanceInsights
+      ? { performanceInsightsEnabled: true, performanceInsightsKmsKeyId: args.kmsKeyArn }
+      : { performanceInsightsEnabled: false };
+    // The same resource in every region, whose credentials depend on the region's role: which
+    // region is home is known from the global stack's outputs, not from this stack's settings.
+    const primary = pulumi.output(args.primary);
+    const onPrimary = <T>(value: pulumi.Input<T>): pulumi.Output<T | undefined> =>
+      pulumi.all([primary, value]).apply(([p, v]) => (p ? (v as T) : undefined));
+
     const subnets = new aws.rds.SubnetGroup(
       `${name}-data`,
       { subnetIds: args.dataSubnetIds },
       parent,
     );
     const cluster = new aws.rds.Cluster(
-      `${name}-secondary`,
+      `${name}-cluster`,
       {
-        engine: "aurora-postgresql",
+        engine: ENGINE,
         engineVersion: args.engineVersion,
         globalClusterIdentifier: args.globalClusterIdentifier,
+        masterUsername: onPrimary(args.masterUsername ?? "platform"),
+        manageMasterUserPassword: onPrimary(true),
+        masterUserSecretKmsKeyId: onPrimary(args.kmsKeyArn),
         dbSubnetGroupName: subnets.name,
         vpcSecurityGroupIds: [args.securityGroupId],
         storageEncrypted: true,
         kmsKeyId: args.kmsKeyArn,
         deletionProtection: true,
-        backupRetentionPeriod: 7,
+        backupRetentionPeriod: args.backupRetentionDays ?? 7,
         copyTagsToSnapshot: true,
         finalSnapshotIdentifier: `${name}-final`,
         iamDatabaseAuthenticationEnabled: true,
         enabledCloudwatchLogsExports: ["postgresql"],
-        performanceInsightsEnabled: true,
-        performanceInsightsKmsKeyId: args.kmsKeyArn,
+        ...insights,
       },
-      // A switchover promotes a secondary and rewrites this field; it is not ours to revert.
-      { ...stateful, ignoreChanges: ["replicationSourceIdentifier", "globalClusterIdentifier"] },
+      {
+        ...stateful,
+        // Before the global stack created the global database, this was always a secondary.
+        aliases: [{ name: `${name}-secondary` }],
+        // A switchover or failover promotes a secondary and rewrites these fields; they are not
+        // ours to revert.
+        ignoreChanges: ["replicationSourceIdentifier", "globalClusterIdentifier"],
+      },
     );
     for (let i = 0; i < (args.instances ?? 2); i++) {
       new aws.rds.ClusterInstance(
         `${name}-instance-${i}`,
         {
           clusterIdentifier: cluster.id,
-          engine: "aurora-postgresql",
+          engine: ENGINE,
           engineVersion: args.engineVersion,
           instanceClass: args.instanceClass,
           dbSubnetGroupName: subnets.name,
           publiclyAccessible: false,
-          performanceInsightsEnabled: true,
-          performanceInsightsKmsKeyId: args.kmsKeyArn,
           autoMinorVersionUpgrade: true,
+          ...insights,
         },
         stateful,
       );
     }
     this.clusterArn = cluster.arn;
+    this.endpoint = cluster.endpoint;
     this.readerEndpoint = cluster.readerEndpoint;
-    this.registerOutputs({ clusterArn: this.clusterArn, readerEndpoint: this.readerEndpoint });
+    this.registerOutputs({
+      clusterArn: this.clusterArn,
+      endpoint: this.endpoint,
+      readerEndpoint: this.readerEndpoint,
+    });
   }
 }

@@ -14,7 +14,7 @@ import type { RegionConfig } from "../../lib/config/schema";
 import type { GlobalView } from "../../lib/contract";
 import { regionCode } from "../../lib/regions";
 import { AsyncLayer } from "./async";
-import { Aurora } from "./aurora";
+import { Aurora, requireAuroraGlobalCluster } from "./aurora";
 import { Cluster } from "./cluster";
 import { Ingress } from "./ingress";
 import { Network } from "./network";
@@ -153,21 +153,25 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     );
 
     if (config.aurora.enabled) {
-      const id = config.aurora.globalClusterIdentifier;
       const sg = network.securityGroupIds.database;
-      if (id === undefined || sg === undefined) {
-        // The schema already refuses this; the check keeps the types honest.
-        throw new Error(
-          "aurora.enabled needs aurora.globalClusterIdentifier (the global database to join)",
-        );
+      if (sg === undefined) {
+        // The network creates the group whenever Aurora is enabled; the check keeps types honest.
+        throw new Error("platform:aurora.enabled needs the network's database security group");
       }
       new Aurora(
         `${name}-aurora`,
         {
-          globalClusterIdentifier: id,
-          engineVersion: config.aurora.engineVersion,
+          // Checked here, in the apply, because only the global stack's outputs can tell.
+          globalClusterIdentifier: global.auroraGlobalClusterId.apply((id) =>
+            requireAuroraGlobalCluster(config.region, id),
+          ),
+          primary: global.homeRegion.apply((home) => home === config.region),
+          engineVersion: global.auroraEngineVersion,
           instanceClass: config.aurora.instanceClass,
           instances: config.aurora.instances,
+          masterUsername: config.aurora.masterUsername,
+          backupRetentionDays: config.aurora.backupRetentionDays,
+          performanceInsights: config.aurora.performanceInsights,
           dataSubnetIds: network.dataSubnetIds,
           securityGroupId: sg,
           kmsKeyArn,

@@ -1,6 +1,7 @@
 /**
  * The project as a whole: the stack files on disk, and the rules that only hold across stacks
- * (every region in the global list has a stack and the reverse, no two regions share a block).
+ * (every region in the global list has a stack and the reverse, no two regions share a block,
+ * Aurora enabled consistently).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -155,6 +156,7 @@ export function crossStackProblems(
       });
     }
   });
+  problems.push(...auroraProblems(global, regions));
   const cidrs = regions.map((r) => parseCidr(r.config.network.vpcCidr));
   for (let rest = [...cidrs.keys()]; rest.length > 1;) {
     const pair = findOverlap(rest.map((i) => cidrs[i]));
@@ -167,6 +169,40 @@ export function crossStackProblems(
       message: `overlaps ${formatCidr(cidrs[a])} of stack "${regions[a].stack}"; VPC blocks must not overlap between regions`,
     });
     rest = rest.filter((i) => i !== b);
+  }
+  return problems;
+}
+
+/**
+ * Aurora spans stacks: the global stack creates the global database, the home region's stack its
+ * primary, the other region stacks its secondaries, all on the global database's engine version.
+ */
+function auroraProblems(
+  global: { stack: string; config: GlobalConfig },
+  regions: ReadonlyArray<{ stack: string; config: RegionConfig }>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const enabled = regions.filter((r) => r.config.aurora.enabled);
+  if (enabled.length === 0) return problems;
+  const globalAurora = global.config.aurora;
+  for (const { stack } of enabled) {
+    if (!globalAurora.enabled) {
+      problems.push({
+        stack,
+        key: `${PROJECT}:aurora.enabled`,
+        value: true,
+        message: `needs the global stack's Aurora global database; set platform:aurora.enabled: true in Pulumi.${global.stack}.yaml`,
+      });
+    }
+  }
+  const home = regions.find((r) => r.config.region === global.config.region);
+  if (home !== undefined && !home.config.aurora.enabled) {
+    problems.push({
+      stack: home.stack,
+      key: `${PROJECT}:aurora.enabled`,
+      value: false,
+      message: `the home region's cluster is the global database's primary, which the secondaries of ${enabled.map((r) => `"${r.stack}"`).join(", ")} join; enable it here too`,
+    });
   }
   return problems;
 }

@@ -236,6 +236,19 @@ export const projectSchema = {
     .superRefine(uniqueRoutes),
 } as const;
 
+/**
+ * The Aurora PostgreSQL version of the global database. Every cluster of a global database runs
+ * the global cluster's version, so the global stack and each region stack must agree (checked
+ * across stacks in lib/config/project.ts).
+ */
+export const AURORA_ENGINE_VERSION = "16.6";
+const auroraEngineVersion = z
+  .string()
+  .regex(/^\d{2}\.\d{1,2}$/, {
+    message: "not an Aurora PostgreSQL version (major.minor, for example 16.6)",
+  })
+  .default(AURORA_ENGINE_VERSION);
+
 export const globalSchema = z
   .object({
     kind: z.literal("global"),
@@ -274,6 +287,22 @@ export const globalSchema = z
       })
       .strict()
       .default({ globalEndpoint: false }),
+    aurora: z
+      .object({
+        /** @default false - an Aurora PostgreSQL global database (aws.rds.GlobalCluster) */
+        enabled: z.boolean().default(false),
+        /** @default 16.6 - the version every regional cluster of the global database runs */
+        engineVersion: auroraEngineVersion,
+        /** @default none - the database the global cluster creates in its primary */
+        databaseName: z
+          .string()
+          .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, {
+            message: "not a database name (a letter, then letters, digits and _, up to 63)",
+          })
+          .optional(),
+      })
+      .strict()
+      .default({ enabled: false, engineVersion: AURORA_ENGINE_VERSION }),
     /** @default none - what sits in front of the latency-routed name */
     edge: z.enum(["none", "cloudfront", "globalAccelerator"]).default("none"),
     /** @default api.<domain> - the latency-routed name CloudFront uses as its origin */
@@ -373,30 +402,38 @@ export const regionSchema = z
       }),
     aurora: z
       .object({
-        /** @default false - an Aurora PostgreSQL secondary cluster of a global database */
+        /**
+         * @default false - this region's cluster of the global stack's Aurora global database
+         * (the primary in the home region, a secondary elsewhere); needs platform:aurora.enabled
+         * in the global stack
+         */
         enabled: z.boolean().default(false),
         instanceClass: z.string().default("db.r7g.large"),
-        /** The global database this region joins as a secondary; it belongs to the global side. */
-        globalClusterIdentifier: z
-          .string()
-          .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/)
-          .optional(),
-        /** @default 16.6 - must match the global cluster's engine version */
-        engineVersion: z.string().default("16.6"),
-        /** @default 2 - instances of the secondary cluster, in different zones */
+        /** @default 2 - instances of the cluster, in different zones */
         instances: z.number().int().min(1).max(15).default(2),
+        /** @default platform - the master user; used by the home region's primary only */
+        masterUsername: z
+          .string()
+          .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, {
+            message: "not a PostgreSQL user name (a letter, then letters, digits and _)",
+          })
+          .refine((u) => u.toLowerCase() !== "postgres", {
+            message: "reserved by Aurora PostgreSQL",
+          })
+          .default("platform"),
+        /** @default 7 - days of automated backups (1-35) */
+        backupRetentionDays: z.number().int().min(1).max(35).default(7),
+        /** @default true - Performance Insights, encrypted with the region key */
+        performanceInsights: z.boolean().default(true),
       })
       .strict()
-      .refine((a) => !a.enabled || a.globalClusterIdentifier !== undefined, {
-        message:
-          "aurora.enabled needs aurora.globalClusterIdentifier (the global database to join)",
-        path: ["globalClusterIdentifier"],
-      })
       .default({
         enabled: false,
         instanceClass: "db.r7g.large",
-        engineVersion: "16.6",
         instances: 2,
+        masterUsername: "platform",
+        backupRetentionDays: 7,
+        performanceInsights: true,
       }),
     observability: z
       .object({
