@@ -18,7 +18,7 @@ export class SelectionError extends Error {
 
 export interface ProjectTargets {
   readonly global: StackTarget;
-  /** In the default rollout order: the global stack's `platform:regions` list. */
+  /** In the default rollout order: the home region, then the global stack's `platform:regions` list. */
   readonly regions: readonly StackTarget[];
 }
 
@@ -47,9 +47,15 @@ export interface Wave {
   readonly stacks: readonly StackTarget[];
 }
 
-/** The stacks of a loaded project, regions ordered by the global config's region list. */
+/**
+ * The stacks of a loaded project: the home region first (its Aurora cluster is the global
+ * database's primary, which the other regions' secondaries join, and it is the canary by
+ * default), then the other regions in the order of the global config's region list.
+ */
 export function targetsFromProject(project: ProjectStacks): ProjectTargets {
+  const home = project.global.config.region;
   const rank = (region: string): number => {
+    if (region === home) return -1;
     const i = (project.global.config.regions as readonly string[]).indexOf(region);
     return i === -1 ? Number.MAX_SAFE_INTEGER : i;
   };
