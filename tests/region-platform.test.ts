@@ -203,9 +203,12 @@ describe("RegionalPlatform under the mock monitor (update)", () => {
   it("lets CloudWatch use the us-east-1 alarm key only for this account's alarms there", () => {
     const key = one(ev.records, "aws:kms/key:Key", "platform-observability-alarms-us-east-1");
     const statements = JSON.parse(String(key.inputs.policy)).Statement as Array<{ Sid: string }>;
-    expect(statements.map((s) => s.Sid)).toEqual(["AccountAdministers", "CloudWatchPublishes"]);
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "AccountAdministers",
+      "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+    ]);
     expect(statements[1]).toEqual({
-      Sid: "CloudWatchPublishes",
+      Sid: "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
       Effect: "Allow",
       Principal: { Service: "cloudwatch.amazonaws.com" },
       Action: ["kms:Decrypt", "kms:GenerateDataKey*"],

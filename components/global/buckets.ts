@@ -6,10 +6,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsRegion } from "../../lib/regions";
+import { serviceTrustPolicy } from "../../lib/iam";
 import { bucketName, perRegion } from "./naming";
 import {
   replicationRolePolicy,
-  serviceTrustPolicy,
   tlsOnlyBucketPolicy,
   type Account,
   type RegionalBucket,

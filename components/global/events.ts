@@ -7,14 +7,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsRegion } from "../../lib/regions";
+import { serviceTrustPolicy } from "../../lib/iam";
 import { forwardingPlan, validateGlobalEndpoint } from "./forwarding-plan";
 import { busName, perPair, perRegion } from "./naming";
-import {
-  deadLetterQueuePolicy,
-  forwardingRolePolicy,
-  serviceTrustPolicy,
-  type Account,
-} from "./policies";
+import { deadLetterQueuePolicy, forwardingRolePolicy, type Account } from "./policies";
 import { providerFor, type RegionalProviders } from "./providers";
 import { destinationsOf } from "./replication-plan";
 

@@ -4,24 +4,14 @@
  * a `*` action, a service-wide `svc:*`, or anything but scoped actions on named resources.
  */
 import * as pulumi from "@pulumi/pulumi";
+import {
+  cloudWatchAlarmsKeyStatement,
+  policyDocument as doc,
+  type PolicyDocument,
+  type PolicyStatement,
+  type Str,
+} from "../../lib/iam";
 import type { AwsRegion } from "../../lib/regions";
-
-type Str = pulumi.Input<string>;
-
-export interface PolicyStatement {
-  readonly Sid: string;
-  readonly Effect: "Allow" | "Deny";
-  readonly Principal?: { readonly AWS?: Str | Str[]; readonly Service?: string | string[] } | "*";
-  readonly Action: string | string[];
-  /** Absent in trust policies, where the role itself is the resource. */
-  readonly Resource?: Str | Str[];
-  readonly Condition?: Record<string, Record<string, Str | Str[]>>;
-}
-
-export interface PolicyDocument {
-  readonly Version: "2012-10-17";
-  readonly Statement: PolicyStatement[];
-}
 
 export interface Account {
   readonly partition: Str;
@@ -29,11 +19,6 @@ export interface Account {
   /** The partition's DNS suffix (amazonaws.com, amazonaws.com.cn), for kms:ViaService. */
   readonly dnsSuffix: Str;
 }
-
-const doc = (...statements: PolicyStatement[]): PolicyDocument => ({
-  Version: "2012-10-17",
-  Statement: statements,
-});
 
 const interpolate = pulumi.interpolate;
 
@@ -113,19 +98,7 @@ export function keyPolicy(a: Account, region: AwsRegion): PolicyDocument {
         },
       },
     },
-    {
-      Sid: "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
-      Effect: "Allow",
-      Principal: { Service: "cloudwatch.amazonaws.com" },
-      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-      Resource: "*",
-      Condition: {
-        StringEquals: { "aws:SourceAccount": a.accountId },
-        ArnLike: {
-          "aws:SourceArn": interpolate`arn:${a.partition}:cloudwatch:${region}:${a.accountId}:alarm:*`,
-        },
-      },
-    },
+    cloudWatchAlarmsKeyStatement(a.partition, region, a.accountId),
     {
       Sid: "AllowAutoScalingForNodeVolumes",
       Effect: "Allow",
@@ -148,17 +121,6 @@ export function keyPolicy(a: Account, region: AwsRegion): PolicyDocument {
       Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
     },
   );
-}
-
-/** Lets one AWS service assume a role, for this account's resources only (confused deputy). */
-export function serviceTrustPolicy(service: string, accountId: Str): PolicyDocument {
-  return doc({
-    Sid: "AssumedByService",
-    Effect: "Allow",
-    Principal: { Service: service },
-    Action: "sts:AssumeRole",
-    Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-  });
 }
 
 export interface RegionalBucket {

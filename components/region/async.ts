@@ -5,10 +5,11 @@
  * the queue's redrive, the Lambda's on-failure destination, and both rules' target DLQs.
  * Everything is encrypted with the region key.
  */
+import { serviceTrustPolicy } from "../../lib/iam";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { consumerArchive } from "./consumer-code";
-import { consumerPolicy, serviceTrust } from "./iam";
+import { consumerPolicy } from "./iam";
 import { queuePolicy } from "./queue-policy";
 
 /** Domain events: everything the platform's services publish (`source: platform.<service>`). */
@@ -140,7 +141,7 @@ export class AsyncLayer extends pulumi.ComponentResource {
     );
     const role = new aws.iam.Role(
       `${name}-consumer`,
-      { assumeRolePolicy: pulumi.jsonStringify(serviceTrust("lambda.amazonaws.com")) },
+      { assumeRolePolicy: pulumi.jsonStringify(serviceTrustPolicy("lambda.amazonaws.com")) },
       parent,
     );
     const ec2ArnPrefix = pulumi.interpolate`arn:${partition.partition}:ec2:${region.region}:${identity.accountId}`;

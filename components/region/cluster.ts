@@ -8,12 +8,13 @@
  * eks.Cluster is a remote component: the offline plan sees its inputs, so the settings policies
  * check (encryptionConfigKeyArn, endpoint access, log types) are all explicit inputs here.
  */
+import { serviceTrustPolicy } from "../../lib/iam";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { installClusterAddons } from "./addons";
-import { serviceTrust } from "./iam";
+
 import { CONTROL_PLANE_LOG_TYPES, checkPublicAccessCidrs, perZoneSizes } from "./node-groups";
 import { createSecurityGroupRules } from "./security-groups";
 import type { SgRule } from "./sg-rules";
@@ -108,7 +109,7 @@ export class Cluster extends pulumi.ComponentResource {
 
     const nodeRole = new aws.iam.Role(
       `${name}-nodes`,
-      { assumeRolePolicy: pulumi.jsonStringify(serviceTrust("ec2.amazonaws.com")) },
+      { assumeRolePolicy: pulumi.jsonStringify(serviceTrustPolicy("ec2.amazonaws.com")) },
       parent,
     );
     const attachments = NODE_MANAGED_POLICIES.map(

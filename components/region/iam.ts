@@ -9,21 +9,16 @@
  * the Service Authorization Reference); those statements are the `RESOURCE_STAR_ONLY` actions
  * below, each with its reason, and they carry a condition where AWS offers one.
  */
+import {
+  cloudWatchAlarmsKeyStatement,
+  policyDocument as doc,
+  type PolicyDocument,
+  type PolicyStatement,
+} from "../../lib/iam";
+
 type Str = string;
-
-export interface Statement {
-  Sid?: string;
-  Effect: "Allow" | "Deny";
-  Action: string[];
-  Resource?: Str | Str[];
-  Principal?: { Service?: string } | { Federated?: Str } | { AWS?: Str };
-  Condition?: Record<string, Record<string, Str | Str[]>>;
-}
-
-export interface PolicyDocument {
-  Version: "2012-10-17";
-  Statement: Statement[];
-}
+export type { PolicyDocument };
+type Statement = PolicyStatement;
 
 /** Actions AWS only authorises on Resource "*", with the reason. */
 export const RESOURCE_STAR_ONLY: Readonly<Record<string, string>> = {
@@ -34,20 +29,6 @@ export const RESOURCE_STAR_ONLY: Readonly<Record<string, string>> = {
   "cloudwatch:PutMetricData": "no resource types; scoped by the cloudwatch:namespace condition",
   "ec2:DescribeNetworkInterfaces": "Describe* calls have no resource types",
 };
-
-const doc = (...Statement: Statement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
-
-/** Trust policy for an AWS service principal, e.g. `lambda.amazonaws.com`. */
-export function serviceTrust(service: string, sourceAccount?: Str): PolicyDocument {
-  return doc({
-    Effect: "Allow",
-    Principal: { Service: service },
-    Action: ["sts:AssumeRole"],
-    ...(sourceAccount
-      ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } }
-      : {}),
-  });
-}
 
 /**
  * IRSA trust: exactly one service account of the cluster's OIDC provider. `issuer` is the OIDC
@@ -328,16 +309,6 @@ export function alarmKeyPolicy(
       ],
       Resource: "*",
     },
-    {
-      Sid: "CloudWatchPublishes",
-      Effect: "Allow",
-      Principal: { Service: "cloudwatch.amazonaws.com" },
-      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-      Resource: "*",
-      Condition: {
-        StringEquals: { "aws:SourceAccount": accountId },
-        ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*` },
-      },
-    },
+    cloudWatchAlarmsKeyStatement(partition, region, accountId),
   );
 }

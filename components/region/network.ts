@@ -7,6 +7,7 @@
  * blocks, NAT strategy) are in those inputs, and everything a policy or test must see (endpoints,
  * NACL, security groups, flow logs) is built here as plain aws resources.
  */
+import { serviceTrustPolicy } from "../../lib/iam";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,7 +17,7 @@ import {
   endpointKey,
   endpointServiceName,
 } from "./endpoints";
-import { flowLogsPolicy, serviceTrust } from "./iam";
+import { flowLogsPolicy } from "./iam";
 import { dataTierNaclRules } from "./nacl-rules";
 import { createSecurityGroupRules, involvesCluster } from "./security-groups";
 import { GROUPS, securityGroupRules, type Group, type SgRule } from "./sg-rules";
@@ -100,7 +101,7 @@ export class Network extends pulumi.ComponentResource {
     );
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
-      { assumeRolePolicy: pulumi.jsonStringify(serviceTrust("vpc-flow-logs.amazonaws.com")) },
+      { assumeRolePolicy: pulumi.jsonStringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")) },
       parent,
     );
     new aws.iam.RolePolicy(
