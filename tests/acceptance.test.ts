@@ -8,6 +8,7 @@ import type { RecordedResource } from "../plan/record";
 import { evaluateResources } from "../policy/offline";
 import { runProgram } from "../programs";
 import { PROJECT_DIR } from "./fixtures";
+import { ISTIO_MODELS } from "./mesh-fixtures";
 
 const ofType = (plan: StackPlan, type: string) => plan.records.filter((r) => r.type === type);
 const one = (plan: StackPlan, type: string): RecordedResource => {
@@ -176,6 +177,16 @@ describe("the platform's plan", () => {
           Object.keys((r.inputs.spec as object) ?? {}).length === 0,
       );
       expect(denyAll.length).toBeGreaterThanOrEqual(3);
+    });
+
+    it("holds only Istio objects that validate against the Istio schema", () => {
+      const istio = plan.records.filter((r) => r.type.includes(".istio.io/"));
+      expect(istio.length).toBeGreaterThanOrEqual(15);
+      for (const r of istio) {
+        const Model = ISTIO_MODELS[`${r.inputs.apiVersion}/${r.inputs.kind}`];
+        expect(Model, r.type).toBeDefined();
+        expect(() => new Model(r.inputs as never).validate(), r.urn).not.toThrow();
+      }
     });
 
     it.each(["svc-a", "svc-b", "svc-c"])("deploys %s with its full set of objects", (svc) => {

@@ -1,12 +1,6 @@
 /** The ServiceMesh and its Microservices under the mock monitor: exact objects, counts, IAM. */
 /* eslint-disable @typescript-eslint/no-explicit-any -- recorded inputs are untyped JSON, whose
    shape is exactly what these assertions check */
-import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
-import { Gateway } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway";
-import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService";
-import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
-import { Telemetry } from "@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RecordedResource } from "../plan/record";
 import {
@@ -17,16 +11,8 @@ import {
   regionConfig,
   runMesh,
   type MeshRun,
+  ISTIO_MODELS,
 } from "./mesh-fixtures";
-
-const ISTIO_MODELS: Record<string, { new (data: never): { validate(): void } }> = {
-  "networking.istio.io/v1beta1/VirtualService": VirtualService,
-  "networking.istio.io/v1beta1/DestinationRule": DestinationRule,
-  "networking.istio.io/v1beta1/Gateway": Gateway,
-  "security.istio.io/v1/AuthorizationPolicy": AuthorizationPolicy,
-  "security.istio.io/v1beta1/PeerAuthentication": PeerAuthentication,
-  "telemetry.istio.io/v1alpha1/Telemetry": Telemetry,
-};
 
 const ofType = (run: MeshRun, type: string) => run.records.filter((r) => r.type === type);
 const named = (run: MeshRun, name: string): RecordedResource => {

@@ -1,4 +1,10 @@
 /** Shared inputs of the mesh tests: the project's own services and a region's fabric. */
+import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
+import { Gateway } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway";
+import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService";
+import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
+import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
+import { Telemetry } from "@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { ServiceMesh } from "../components/mesh/mesh";
@@ -93,3 +99,13 @@ export async function runMesh(
   if (!provider) throw new Error("no kubernetes provider recorded");
   return { ...ev, providerUrn: provider.urn };
 }
+
+/** The typed Istio models, by apiVersion/kind, for validating recorded objects against their schema. */
+export const ISTIO_MODELS: Record<string, { new (data: never): { validate(): void } }> = {
+  "networking.istio.io/v1beta1/VirtualService": VirtualService,
+  "networking.istio.io/v1beta1/DestinationRule": DestinationRule,
+  "networking.istio.io/v1beta1/Gateway": Gateway,
+  "security.istio.io/v1/AuthorizationPolicy": AuthorizationPolicy,
+  "security.istio.io/v1beta1/PeerAuthentication": PeerAuthentication,
+  "telemetry.istio.io/v1alpha1/Telemetry": Telemetry,
+};
