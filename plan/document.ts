@@ -1,6 +1,7 @@
 /**
  * Plan documents shaped like `pulumi preview --json`: one per stack, with `steps[]` whose
- * `newState` holds what the engine would record, plus the stack's outputs and violations.
+ * `newState` holds what the engine would record, plus the stack's outputs, the policy violations
+ * and the policy exemptions that were applied (each with its reason).
  */
 import type { PolicyViolation, RecordedResource } from "./record";
 
@@ -28,6 +29,7 @@ export interface PlanDocument {
   readonly steps: readonly PreviewStep[];
   readonly outputs: Record<string, unknown>;
   readonly violations: readonly PolicyViolation[];
+  readonly exemptions: ReadonlyArray<{ policy: string; urn: string; reason: string }>;
   readonly changeSummary: Record<string, number>;
 }
 
@@ -64,8 +66,9 @@ export function toPlanDocument(
   records: readonly RecordedResource[],
   outputs: Record<string, unknown>,
   violations: readonly PolicyViolation[],
+  exemptions: PlanDocument["exemptions"] = [],
 ): PlanDocument {
   const changeSummary: Record<string, number> = {};
   for (const r of records) changeSummary[r.op] = (changeSummary[r.op] ?? 0) + 1;
-  return { stack, steps: records.map(toStep), outputs, violations, changeSummary };
+  return { stack, steps: records.map(toStep), outputs, violations, exemptions, changeSummary };
 }

@@ -34,7 +34,6 @@ export interface StackPlan {
   readonly kind: "global" | "region";
   readonly records: readonly RecordedResource[];
   readonly document: PlanDocument;
-  readonly exemptions: PolicyReport["exemptions"];
 }
 
 export interface PlanResult {
@@ -73,8 +72,13 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
       stack,
       kind,
       records: evaluation.records,
-      document: toPlanDocument(stack, evaluation.records, evaluation.outputs, report.violations),
-      exemptions: report.exemptions,
+      document: toPlanDocument(
+        stack,
+        evaluation.records,
+        evaluation.outputs,
+        report.violations,
+        report.exemptions,
+      ),
     });
   };
 

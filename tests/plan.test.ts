@@ -126,6 +126,14 @@ describe("the plan command", () => {
     const doc = JSON.parse(fs.readFileSync(path.join(out, "us-east-1.json"), "utf8"));
     expect(doc.stack).toBe("us-east-1");
     expect(doc.violations).toEqual([]);
+    // The ALB access-log bucket's exemption from the CMK rule, listed with its reason.
+    expect(
+      doc.exemptions.map((e: { policy: string; urn: string }) => [
+        e.policy,
+        e.urn.split("::").pop(),
+      ]),
+    ).toEqual([["s3-bucket-cmk", "platform-ingress-alb-logs"]]);
+    expect(doc.exemptions[0].reason).toMatch(/SSE-S3/);
     for (const step of doc.steps) {
       expect(["create", "read"]).toContain(step.op);
       expect(step.newState.urn).toBe(step.urn);

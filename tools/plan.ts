@@ -47,7 +47,8 @@ function summary(result: PlanResult): string {
     lines.push(`  policy violations: ${s.document.violations.length}`);
     for (const v of s.document.violations)
       lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.urn}\n      ${v.message}`);
-    for (const e of s.exemptions) lines.push(`    exempt ${e.policy}: ${e.urn} (${e.reason})`);
+    for (const e of s.document.exemptions)
+      lines.push(`    exempt ${e.policy}: ${e.urn} (${e.reason})`);
   }
   return lines.join("\n");
 }
