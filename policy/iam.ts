@@ -4,7 +4,7 @@
  * (wildcards expanded against real IAM data), no wildcard principals, no Allow with NotAction or
  * NotResource, no AWS-managed admin or full-access policy attached.
  */
-import { expandAction, isMutating } from "./actions";
+import { expandAction, isMutating, type ActionInfo } from "./actions";
 import {
   DOCUMENT_TYPES,
   documentsOf,
@@ -103,6 +103,27 @@ export const iamNoServiceWildcardAction: ResourcePolicy = {
   },
 };
 
+/**
+ * The finding for a statement on `Resource: "*"` that grants, once its wildcards are expanded
+ * against the IAM data, an action `offends` picks; undefined when there is none.
+ */
+function grantedOnAnyResource(
+  statement: Statement,
+  offends: (info: ActionInfo) => boolean,
+): string | undefined {
+  if (!includesStar(statement.resource)) return undefined;
+  const offending = new Set<string>();
+  for (const pattern of knownActions(statement)) {
+    // "*" itself is iam-no-wildcard-action's finding; expanding it would list all of AWS.
+    if (pattern === "*" || pattern.startsWith("*:")) continue;
+    for (const info of expandAction(pattern)) {
+      if (offends(info)) offending.add(info.action);
+    }
+  }
+  if (offending.size === 0) return undefined;
+  return `${statement.label}: Resource "*" with ${shortList([...offending].sort())}`;
+}
+
 export const iamNoMutationOnWildcardResource: ResourcePolicy = {
   kind: "resource",
   name: "iam-no-write-on-wildcard-resource",
@@ -113,19 +134,9 @@ export const iamNoMutationOnWildcardResource: ResourcePolicy = {
     'Scope Resource to the ARNs the actions touch; only actions that support no resource type may use "*"',
   types: DOCUMENT_TYPES,
   check({ type, props }) {
-    return overStatements(type, props, RESOURCE_KINDS, (statement) => {
-      if (!includesStar(statement.resource)) return undefined;
-      const offending = new Set<string>();
-      for (const pattern of knownActions(statement)) {
-        // "*" itself is iam-no-wildcard-action's finding; expanding it would list all of AWS.
-        if (pattern === "*" || pattern.startsWith("*:")) continue;
-        for (const info of expandAction(pattern)) {
-          if (isMutating(info) && !info.wildcardOnly) offending.add(info.action);
-        }
-      }
-      if (offending.size === 0) return undefined;
-      return `${statement.label}: Resource "*" with ${shortList([...offending].sort())}`;
-    });
+    return overStatements(type, props, RESOURCE_KINDS, (statement) =>
+      grantedOnAnyResource(statement, (info) => isMutating(info) && !info.wildcardOnly),
+    );
   },
 };
 
@@ -167,18 +178,9 @@ export const iamNoPrivilegeEscalation: ResourcePolicy = {
     "Scope Resource to the exact roles or policies (e.g. the role ARNs that may be passed), and add a condition such as iam:PassedToService",
   types: DOCUMENT_TYPES,
   check({ type, props }) {
-    return overStatements(type, props, RESOURCE_KINDS, (statement) => {
-      if (!includesStar(statement.resource)) return undefined;
-      const offending = new Set<string>();
-      for (const pattern of knownActions(statement)) {
-        if (pattern === "*" || pattern.startsWith("*:")) continue;
-        for (const info of expandAction(pattern)) {
-          if (ESCALATION_ACTIONS.has(info.action.toLowerCase())) offending.add(info.action);
-        }
-      }
-      if (offending.size === 0) return undefined;
-      return `${statement.label}: Resource "*" with ${shortList([...offending].sort())}`;
-    });
+    return overStatements(type, props, RESOURCE_KINDS, (statement) =>
+      grantedOnAnyResource(statement, (info) => ESCALATION_ACTIONS.has(info.action.toLowerCase())),
+    );
   },
 };
 

@@ -4,18 +4,11 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { runPlan, type PlanResult, type StackPlan } from "../plan/plan";
-import type { RecordedResource } from "../plan/record";
 import { evaluateResources } from "../policy/offline";
 import { runProgram } from "../programs";
-import { PROJECT_DIR } from "./fixtures";
+import { ofType, one, PROJECT_DIR } from "./fixtures";
 import { ISTIO_MODELS } from "./mesh-fixtures";
 
-const ofType = (plan: StackPlan, type: string) => plan.records.filter((r) => r.type === type);
-const one = (plan: StackPlan, type: string): RecordedResource => {
-  const found = ofType(plan, type);
-  expect(found, type).toHaveLength(1);
-  return found[0];
-};
 const fabricOf = (result: PlanResult, region: string) =>
   (result.stacks[0].document.outputs.fabric as Record<string, Record<string, string>>)[region];
 
@@ -63,20 +56,20 @@ describe("the platform's plan", () => {
     });
 
     it("has a VPC with public, private-app and isolated data tiers", () => {
-      const vpc = one(plan, "awsx:ec2:Vpc");
+      const vpc = one(plan.records, "awsx:ec2:Vpc");
       const tiers = (vpc.inputs.subnetSpecs as Array<{ type: string }>).map((s) => s.type);
       expect(tiers.sort()).toEqual(["Isolated", "Private", "Public"]);
     });
 
     it("has an EKS cluster with secrets encrypted by the region key and a private endpoint", () => {
-      const cluster = one(plan, "eks:index:Cluster");
+      const cluster = one(plan.records, "eks:index:Cluster");
       expect(cluster.inputs.encryptionConfigKeyArn).toBe(fabricOf(result, region).kmsKeyArn);
       expect(cluster.inputs.endpointPrivateAccess).toBe(true);
       expect(cluster.inputs.endpointPublicAccess).toBe(false);
     });
 
     it("has an ALB with a TLS 1.2+ HTTPS listener and an HTTP redirect", () => {
-      const listeners = ofType(plan, "aws:lb/listener:Listener");
+      const listeners = ofType(plan.records, "aws:lb/listener:Listener");
       const https = listeners.find((l) => l.inputs.protocol === "HTTPS")!;
       const http = listeners.find((l) => l.inputs.protocol === "HTTP")!;
       expect(https.inputs.sslPolicy).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
@@ -86,7 +79,7 @@ describe("the platform's plan", () => {
     });
 
     it("registers in latency routing with a 10 s health check attached", () => {
-      const check = one(plan, "aws:route53/healthCheck:HealthCheck");
+      const check = one(plan.records, "aws:route53/healthCheck:HealthCheck");
       expect(check.inputs).toMatchObject({
         type: "HTTPS",
         resourcePath: "/healthz",
@@ -94,7 +87,7 @@ describe("the platform's plan", () => {
         failureThreshold: 3,
         fqdn: `${region}.api.platform.example.com`,
       });
-      const latency = ofType(plan, "aws:route53/record:Record").filter(
+      const latency = ofType(plan.records, "aws:route53/record:Record").filter(
         (r) => r.inputs.setIdentifier !== undefined,
       );
       expect(latency).toHaveLength(1);
@@ -108,40 +101,43 @@ describe("the platform's plan", () => {
     });
 
     it("has a work queue with a dead-letter queue, a Lambda consumer and the alarms", () => {
-      const queues = ofType(plan, "aws:sqs/queue:Queue");
+      const queues = ofType(plan.records, "aws:sqs/queue:Queue");
       expect(queues).toHaveLength(2);
       const work = queues.find((q) => q.inputs.redrivePolicy !== undefined)!;
       const dlq = queues.find((q) => q !== work)!;
       expect(JSON.parse(String(work.inputs.redrivePolicy)).deadLetterTargetArn).toBe(
         dlq.outputs.arn,
       );
-      const fn = one(plan, "aws:lambda/function:Function");
+      const fn = one(plan.records, "aws:lambda/function:Function");
       expect(fn.inputs.tracingConfig).toEqual({ mode: "Active" });
-      expect(ofType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").length).toBeGreaterThanOrEqual(
-        5,
-      );
+      expect(
+        ofType(plan.records, "aws:cloudwatch/metricAlarm:MetricAlarm").length,
+      ).toBeGreaterThanOrEqual(5);
     });
 
     it("opens nothing to the internet but the ALB on 80 and 443", () => {
-      const open = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
-        (r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0",
-      );
+      const open = ofType(
+        plan.records,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+      ).filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0");
       expect(open.map((r) => r.inputs.fromPort).sort()).toEqual([443, 80]);
       const albGroups = new Set(
-        ofType(plan, "aws:lb/loadBalancer:LoadBalancer").flatMap(
+        ofType(plan.records, "aws:lb/loadBalancer:LoadBalancer").flatMap(
           (lb) => lb.inputs.securityGroups as string[],
         ),
       );
       for (const rule of open)
         expect(albGroups.has(String(rule.inputs.securityGroupId))).toBe(true);
-      for (const sg of ofType(plan, "aws:ec2/securityGroup:SecurityGroup")) {
+      for (const sg of ofType(plan.records, "aws:ec2/securityGroup:SecurityGroup")) {
         const ingress = (sg.inputs.ingress as Array<{ cidrBlocks?: string[] }> | undefined) ?? [];
         expect(ingress.flatMap((i) => i.cidrBlocks ?? [])).not.toContain("0.0.0.0/0");
       }
     });
 
     it("encrypts everything with the region's key (or a key the stack itself owns)", () => {
-      const own = new Set(ofType(plan, "aws:kms/key:Key").map((k) => String(k.outputs.arn)));
+      const own = new Set(
+        ofType(plan.records, "aws:kms/key:Key").map((k) => String(k.outputs.arn)),
+      );
       own.add(fabricOf(result, region).kmsKeyArn);
       const keyInputs = ["kmsKeyId", "kmsMasterKeyId", "kmsKeyArn", "encryptionConfigKeyArn"];
       let checked = 0;
@@ -157,9 +153,11 @@ describe("the platform's plan", () => {
     });
 
     it("runs the mesh: Istio, strict mTLS, circuit breaking, deny by default", () => {
-      const charts = ofType(plan, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart);
+      const charts = ofType(plan.records, "kubernetes:helm.sh/v3:Release").map(
+        (r) => r.inputs.chart,
+      );
       expect(charts).toEqual(expect.arrayContaining(["base", "istiod", "gateway"]));
-      const mtls = ofType(plan, "kubernetes:security.istio.io/v1beta1:PeerAuthentication");
+      const mtls = ofType(plan.records, "kubernetes:security.istio.io/v1beta1:PeerAuthentication");
       expect(mtls.map((p) => (p.inputs.spec as { mtls: { mode: string } }).mtls.mode)).toEqual([
         "STRICT",
       ]);
@@ -225,7 +223,7 @@ describe("a four-region what-if", () => {
       stack: "global",
     });
     const global = result.stacks[0];
-    const table = one(global, "aws:dynamodb/table:Table");
+    const table = one(global.records, "aws:dynamodb/table:Table");
     const replicas = table.inputs.replicas as Array<{
       regionName: string;
       kmsKeyArn: string;
@@ -240,15 +238,21 @@ describe("a four-region what-if", () => {
       expect(r.pointInTimeRecovery).toBe(true);
       expect(r.kmsKeyArn).toBe(fabricOf(result, r.regionName).kmsKeyArn);
     }
-    const rules = ofType(global, "aws:s3/bucketReplicationConfig:BucketReplicationConfig").flatMap(
+    const rules = ofType(
+      global.records,
+      "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+    ).flatMap(
       (c) => c.inputs.rules as Array<{ destination: { replicationTime?: { status: string } } }>,
     );
     expect(rules).toHaveLength(12);
     for (const rule of rules) expect(rule.destination.replicationTime?.status).toBe("Enabled");
-    expect(ofType(global, "aws:cloudwatch/eventTarget:EventTarget")).toHaveLength(12);
-    expect(ofType(global, "aws:cloudwatch/eventBus:EventBus")).toHaveLength(4);
-    expect(ofType(global, "aws:kms/replicaKey:ReplicaKey")).toHaveLength(3);
-    const replication = one(global, "aws:ecr/replicationConfiguration:ReplicationConfiguration");
+    expect(ofType(global.records, "aws:cloudwatch/eventTarget:EventTarget")).toHaveLength(12);
+    expect(ofType(global.records, "aws:cloudwatch/eventBus:EventBus")).toHaveLength(4);
+    expect(ofType(global.records, "aws:kms/replicaKey:ReplicaKey")).toHaveLength(3);
+    const replication = one(
+      global.records,
+      "aws:ecr/replicationConfiguration:ReplicationConfiguration",
+    );
     const destinations = (
       replication.inputs.replicationConfiguration as {
         rules: Array<{ destinations: Array<{ region: string }> }>;

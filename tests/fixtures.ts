@@ -1,11 +1,15 @@
 /**
- * A throw-away copy of the project's stack files, for tests that change one setting and check
- * what the loader, the plan or the CLI make of it.
+ * Shared test fixtures: a throw-away copy of the project's stack files (for tests that change one
+ * setting and check what the loader, the plan or the CLI make of it), and the evaluation of a
+ * program under the shared mocks with the lookups every component test uses.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
+import { evaluateStack, type Program, type StackEvaluation } from "../plan/evaluate";
+import { RecordingMonitor, type StackOutputs } from "../plan/monitor";
+import type { RecordedResource } from "../plan/record";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -27,4 +31,46 @@ export function editStack(
   const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
   edit(doc.config);
   fs.writeFileSync(file, stringify(doc));
+}
+
+/**
+ * Evaluates `program` as a stack of `region` under a fresh recording monitor: the one way the
+ * component tests run something under the shared mocks.
+ */
+export function evaluateInRegion(
+  region: string,
+  program: Program,
+  options: { stack?: string; preview?: boolean; stackOutputs?: StackOutputs } = {},
+): Promise<StackEvaluation> {
+  return evaluateStack({
+    monitor: new RecordingMonitor(options.stackOutputs),
+    stack: options.stack ?? region,
+    config: { "aws:region": region },
+    region,
+    preview: options.preview ?? true,
+    program,
+  });
+}
+
+export const ofType = (records: readonly RecordedResource[], type: string) =>
+  records.filter((r) => r.type === type);
+
+/** The one resource of `type` (and `name`, if given); throws when there are none or several. */
+export function one(
+  records: readonly RecordedResource[],
+  type: string,
+  name?: string,
+): RecordedResource {
+  const found = records.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** type -> number of resources of that type, sorted by type. */
+export function countByType(records: readonly RecordedResource[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of records) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -8,9 +8,9 @@ import { parseGlobalConfig, rawSettings } from "../lib/config/parse";
 import { readProjectConfig, readStackFlatConfig } from "../lib/config/project";
 import { globalSchema, type GlobalConfig } from "../lib/config/schema";
 import { globalOutputsSchema } from "../lib/contract";
-import { evaluateStack, type StackEvaluation } from "../plan/evaluate";
-import { RecordingMonitor } from "../plan/monitor";
+import type { StackEvaluation } from "../plan/evaluate";
 import { globalProgram } from "../programs/global";
+import { evaluateInRegion } from "./fixtures";
 import { ofType, providerRegion } from "./global-helpers";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -24,14 +24,7 @@ function globalConfig(aurora?: Record<string, unknown>): GlobalConfig {
 }
 
 function evaluateGlobal(config: GlobalConfig, preview = true): Promise<StackEvaluation> {
-  return evaluateStack({
-    monitor: new RecordingMonitor(),
-    stack: "global",
-    config: { "aws:region": config.region },
-    region: config.region,
-    preview,
-    program: () => globalProgram(config),
-  });
+  return evaluateInRegion(config.region, () => globalProgram(config), { stack: "global", preview });
 }
 
 describe("platform:aurora in the global stack's settings", () => {

@@ -1,36 +1,30 @@
 /** Shared helpers of the global-stack tests: evaluate a program under the recording monitor. */
-import { evaluateStack, type StackEvaluation } from "../plan/evaluate";
-import { RecordingMonitor } from "../plan/monitor";
+import type { StackEvaluation } from "../plan/evaluate";
 import type { RecordedResource } from "../plan/record";
 import { GlobalFabric, type GlobalFabricArgs } from "../components/global/fabric";
 import { GlobalRouting, type GlobalRoutingArgs } from "../components/global/routing";
+import { evaluateInRegion } from "./fixtures";
+
+export { countByType, ofType } from "./fixtures";
 
 export async function evaluateFabric(
   args: GlobalFabricArgs,
   preview = true,
 ): Promise<StackEvaluation> {
-  const monitor = new RecordingMonitor();
-  return evaluateStack({
-    monitor,
-    stack: "global",
-    config: { "aws:region": args.homeRegion },
-    region: args.homeRegion,
-    preview,
-    program: async () => {
+  return evaluateInRegion(
+    args.homeRegion,
+    async () => {
       const fabric = new GlobalFabric("platform", args);
       return { regional: fabric.regional };
     },
-  });
+    { stack: "global", preview },
+  );
 }
 
 export async function evaluateRouting(args: GlobalRoutingArgs): Promise<StackEvaluation> {
-  const monitor = new RecordingMonitor();
-  return evaluateStack({
-    monitor,
-    stack: "global",
-    config: { "aws:region": args.homeRegion },
-    region: args.homeRegion,
-    program: async () => {
+  return evaluateInRegion(
+    args.homeRegion,
+    async () => {
       const routing = new GlobalRouting("platform", args);
       return {
         zoneId: routing.zoneId,
@@ -39,17 +33,8 @@ export async function evaluateRouting(args: GlobalRoutingArgs): Promise<StackEva
         edgeDomainName: routing.edgeDomainName,
       };
     },
-  });
-}
-
-export const ofType = (records: readonly RecordedResource[], type: string) =>
-  records.filter((r) => r.type === type);
-
-/** type -> number of resources of that type. */
-export function countByType(records: readonly RecordedResource[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of records) counts[r.type] = (counts[r.type] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+    { stack: "global" },
+  );
 }
 
 /** The region of the explicit provider a resource was registered with. */

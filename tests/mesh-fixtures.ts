@@ -12,8 +12,8 @@ import { parseRegionConfig, rawSettings } from "../lib/config/parse";
 import { readProjectConfig, readStackFlatConfig } from "../lib/config/project";
 import type { RegionConfig, ServiceConfig } from "../lib/config/schema";
 import type { RegionalFabric } from "../lib/contract";
-import { evaluateStack, type StackEvaluation } from "../plan/evaluate";
-import { RecordingMonitor } from "../plan/monitor";
+import type { StackEvaluation } from "../plan/evaluate";
+import { evaluateInRegion } from "./fixtures";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const REGION = "us-east-1";
@@ -63,14 +63,9 @@ export async function runMesh(
   } = {},
 ): Promise<MeshRun> {
   const config = regionConfig();
-  const monitor = new RecordingMonitor();
-  const ev = await evaluateStack({
-    monitor,
-    stack: REGION,
-    config: { "aws:region": REGION },
-    region: REGION,
-    preview: options.preview ?? true,
-    program: async () => {
+  const ev = await evaluateInRegion(
+    REGION,
+    async () => {
       const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
       const mesh = new ServiceMesh(
         "platform",
@@ -94,7 +89,8 @@ export async function runMesh(
       );
       return { names: mesh.serviceNames, roles: mesh.serviceRoleArns };
     },
-  });
+    { preview: options.preview },
+  );
   const provider = ev.records.find((r) => r.type === "pulumi:providers:kubernetes");
   if (!provider) throw new Error("no kubernetes provider recorded");
   return { ...ev, providerUrn: provider.urn };

@@ -2,11 +2,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { regionSchema, type RegionConfig } from "../lib/config/schema";
 import type { GlobalView, RegionalFabric } from "../lib/contract";
-import { evaluateStack, type StackEvaluation } from "../plan/evaluate";
-import { RecordingMonitor } from "../plan/monitor";
-import type { RecordedResource } from "../plan/record";
+import type { StackEvaluation } from "../plan/evaluate";
 import type { PolicyDocument } from "../components/region/iam";
 import { RegionalPlatform } from "../components/region/platform";
+import { evaluateInRegion } from "./fixtures";
+
+export { countByType, ofType, one } from "./fixtures";
 
 export const KEY_ARN =
   "arn:aws:kms:eu-central-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef";
@@ -90,14 +91,9 @@ export async function evaluatePlatform(
   config: RegionConfig,
   options: { preview?: boolean; global?: GlobalView } = {},
 ): Promise<StackEvaluation> {
-  const monitor = new RecordingMonitor();
-  return evaluateStack({
-    monitor,
-    stack: config.region,
-    config: { "aws:region": config.region },
-    region: config.region,
-    preview: options.preview ?? true,
-    program: async () => {
+  return evaluateInRegion(
+    config.region,
+    async () => {
       const p = new RegionalPlatform("platform", {
         config,
         global: options.global ?? globalView(),
@@ -113,28 +109,8 @@ export async function evaluatePlatform(
         oidcProviderArn: p.oidcProviderArn,
       };
     },
-  });
-}
-
-export const ofType = (records: readonly RecordedResource[], type: string) =>
-  records.filter((r) => r.type === type);
-
-export function one(
-  records: readonly RecordedResource[],
-  type: string,
-  name?: string,
-): RecordedResource {
-  const found = records.filter((r) => r.type === type && (name === undefined || r.name === name));
-  if (found.length !== 1) {
-    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
-  }
-  return found[0];
-}
-
-export function countByType(records: readonly RecordedResource[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of records) counts[r.type] = (counts[r.type] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+    { preview: options.preview },
+  );
 }
 
 /** A policy document input (a JSON string) as an object. */
