@@ -13,7 +13,7 @@ import { GlobalDatabase } from "./aurora";
 import { ReplicatedBuckets } from "./buckets";
 import { EventFabric } from "./events";
 import { validateGlobalEndpoint } from "./forwarding-plan";
-import { FabricKeys } from "./keys";
+import { FabricKeys, type FabricKeysArgs } from "./keys";
 import { providerFor, regionalProviders } from "./providers";
 import { ServiceRegistry } from "./registry";
 import { GlobalTable } from "./table";
@@ -41,6 +41,8 @@ export interface GlobalFabricArgs {
   readonly auroraEngineVersion?: string;
   /** @default none - the database the global database creates in its primary */
   readonly auroraDatabaseName?: string;
+  /** @default none - further key-policy statements per region (the audit trail's CloudTrail) */
+  readonly extraKeyStatements?: FabricKeysArgs["extraKeyStatements"];
 }
 
 export class GlobalFabric extends pulumi.ComponentResource {
@@ -74,7 +76,11 @@ export class GlobalFabric extends pulumi.ComponentResource {
     };
     const child = { parent: this };
 
-    const keys = new FabricKeys(name, { homeRegion, regions, providers, account }, child);
+    const keys = new FabricKeys(
+      name,
+      { homeRegion, regions, providers, account, extraKeyStatements: args.extraKeyStatements },
+      child,
+    );
     const { keyArns } = keys;
     const table = new GlobalTable(
       name,

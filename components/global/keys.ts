@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsRegion } from "../../lib/regions";
 import { keyAlias, perRegion } from "./naming";
+import type { PolicyStatement } from "../../lib/iam";
 import { keyPolicy, type Account } from "./policies";
 import { providerFor, type RegionalProviders } from "./providers";
 
@@ -15,6 +16,8 @@ export interface FabricKeysArgs {
   readonly regions: readonly AwsRegion[];
   readonly providers: RegionalProviders;
   readonly account: Account;
+  /** @default none - further key-policy statements of one region's key (audit: CloudTrail) */
+  readonly extraKeyStatements?: (region: AwsRegion, account: Account) => PolicyStatement[];
 }
 
 /** @default 30 - the longest waiting period, the most time to cancel a mistaken deletion */
@@ -28,6 +31,7 @@ export class FabricKeys extends pulumi.ComponentResource {
     super("platform:global:Keys", name, {}, opts);
     const { homeRegion, regions, providers, account } = args;
     const description = `${name} data and event fabric (multi-region)`;
+    const extra = (region: AwsRegion) => args.extraKeyStatements?.(region, account) ?? [];
 
     const primary = new aws.kms.Key(
       perRegion(name, "key", homeRegion),
@@ -41,7 +45,7 @@ export class FabricKeys extends pulumi.ComponentResource {
         enableKeyRotation: true,
         rotationPeriodInDays: 365,
         deletionWindowInDays: DELETION_WINDOW_DAYS,
-        policy: pulumi.jsonStringify(keyPolicy(account, homeRegion)),
+        policy: pulumi.jsonStringify(keyPolicy(account, homeRegion, extra(homeRegion))),
       },
       { parent: this, provider: providerFor(providers, homeRegion), protect: true },
     );
@@ -58,7 +62,7 @@ export class FabricKeys extends pulumi.ComponentResource {
                 primaryKeyArn: primary.arn,
                 description,
                 deletionWindowInDays: DELETION_WINDOW_DAYS,
-                policy: pulumi.jsonStringify(keyPolicy(account, region)),
+                policy: pulumi.jsonStringify(keyPolicy(account, region, extra(region))),
               },
               { parent: this, provider, protect: true },
             );

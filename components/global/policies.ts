@@ -57,7 +57,12 @@ export const autoScalingServiceLinkedRole = (a: Account): Str =>
  * Service principals are not ARNs; every partition this platform supports (lib/regions.ts:
  * commercial and GovCloud) names them under amazonaws.com.
  */
-export function keyPolicy(a: Account, region: AwsRegion): PolicyDocument {
+export function keyPolicy(
+  a: Account,
+  region: AwsRegion,
+  /** Statements for further services that use the key on their own behalf (e.g. CloudTrail). */
+  extra: readonly PolicyStatement[] = [],
+): PolicyDocument {
   const autoScaling = autoScalingServiceLinkedRole(a);
   return doc(
     {
@@ -120,6 +125,7 @@ export function keyPolicy(a: Account, region: AwsRegion): PolicyDocument {
       Resource: "*",
       Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
     },
+    ...extra,
   );
 }
 

@@ -31,6 +31,8 @@ export interface GlobalRoutingArgs {
   readonly regions: readonly AwsRegion[];
   /** @default api.<domain> - the latency-routed name CloudFront uses as its origin */
   readonly edgeOriginName?: string;
+  /** @default none - the WAF web ACL (scope CLOUDFRONT) in front of the distribution */
+  readonly webAclArn?: pulumi.Input<string>;
 }
 
 /** AWS managed CloudFront policies (fixed ids, the same in every account). */
@@ -124,6 +126,8 @@ export class GlobalRouting extends pulumi.ComponentResource {
             },
             restrictions: { geoRestriction: { restrictionType: "none" } },
             viewerCertificate: { cloudfrontDefaultCertificate: true },
+            // WAFv2 web ACLs are named by ARN here.
+            ...(args.webAclArn !== undefined ? { webAclId: args.webAclArn } : {}),
           },
           home,
         );

@@ -157,6 +157,7 @@ export function crossStackProblems(
     }
   });
   problems.push(...auroraProblems(global, regions));
+  problems.push(...evacuationProblems(regions));
   const cidrs = regions.map((r) => parseCidr(r.config.network.vpcCidr));
   for (let rest = [...cidrs.keys()]; rest.length > 1;) {
     const pair = findOverlap(rest.map((i) => cidrs[i]));
@@ -171,6 +172,23 @@ export function crossStackProblems(
     rest = rest.filter((i) => i !== b);
   }
   return problems;
+}
+
+/**
+ * Evacuation takes a region out of the global name's routing; with every region evacuated the
+ * global name would answer nothing, so at least one region keeps serving.
+ */
+export function evacuationProblems(
+  regions: ReadonlyArray<{ stack: string; config: RegionConfig }>,
+): ConfigProblem[] {
+  if (regions.length === 0 || regions.some((r) => !r.config.dns.evacuate)) return [];
+  return regions.map(({ stack }) => ({
+    stack,
+    key: `${PROJECT}:dns.evacuate`,
+    value: true,
+    message:
+      "every region is evacuated, so the global name would answer nothing; keep at least one region serving",
+  }));
 }
 
 /**

@@ -249,6 +249,83 @@ const auroraEngineVersion = z
   })
   .default(AURORA_ENGINE_VERSION);
 
+/**
+ * AWS WAF in front of a public entry point (a regional ALB, or CloudFront): the AWS managed
+ * common, known-bad-inputs and IP-reputation rule groups and a per-IP rate-based rule.
+ * https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
+ */
+export const wafSchema = z
+  .object({
+    /** @default false - a web ACL on the entry point */
+    enabled: z.boolean().default(false),
+    /**
+     * @default 2000 - requests one client IP may send in the evaluation window before it is
+     * blocked (AWS allows 10 to 2,000,000,000)
+     */
+    rateLimit: z.number().int().min(10).max(2_000_000_000).default(2000),
+    /** @default 300 - the rate rule's evaluation window in seconds (AWS allows 60, 120, 300, 600) */
+    rateWindowSeconds: z
+      .union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])
+      .default(300),
+    /** @default block - count only reports what the managed rule groups would block (for tuning) */
+    managedRulesAction: z.enum(["block", "count"]).default("block"),
+    /** @default 90 - days the WAF logs are kept (a CloudWatch Logs retention value) */
+    logRetentionDays: z.number().int().min(1).default(90),
+  })
+  .strict();
+export type WafConfig = z.infer<typeof wafSchema>;
+export const WAF_DEFAULTS: WafConfig = {
+  enabled: false,
+  rateLimit: 2000,
+  rateWindowSeconds: 300,
+  managedRulesAction: "block",
+  logRetentionDays: 90,
+};
+
+/** The global stack's audit trail (CloudTrail) and the platform's notification topic. */
+export const auditSchema = z
+  .object({
+    /** @default false - data events (S3 object-level, DynamoDB item-level) of the table and buckets */
+    dataEvents: z.boolean().default(false),
+    /** @default 365 - days a log file is kept in the trail bucket */
+    retentionDays: z.number().int().min(1).max(36500).default(365),
+    /** @default 90 - days before log files move to S3 Glacier Flexible Retrieval */
+    archiveAfterDays: z.number().int().min(1).default(90),
+    /** @default false - S3 Object Lock (governance mode) keeps every log file for retentionDays */
+    objectLock: z.boolean().default(false),
+    /** @default [] - who gets the notification topic (each confirms the subscription by e-mail) */
+    notificationEmails: z.array(z.string().email()).default([]),
+  })
+  .strict()
+  .refine((a) => a.archiveAfterDays < a.retentionDays, {
+    message:
+      "archiveAfterDays must be less than retentionDays (log files are archived, then expire)",
+    path: ["archiveAfterDays"],
+  });
+export type AuditConfig = z.infer<typeof auditSchema>;
+
+/** GuardDuty and Security Hub in every region of the platform. */
+export const threatDetectionSchema = z
+  .object({
+    /** @default false - GuardDuty with EKS audit logs, EKS runtime monitoring and S3 protection */
+    guardDuty: z.boolean().default(false),
+    /** @default false - Security Hub with the AWS Foundational Security Best Practices standard */
+    securityHub: z.boolean().default(false),
+  })
+  .strict();
+
+/** DNSSEC signing and DNS query logging of the platform's hosted zone. */
+export const dnsSecuritySchema = z
+  .object({
+    /** @default false - DNSSEC signing (a KSK on an ECC_NIST_P256 KMS key in us-east-1) */
+    dnssec: z.boolean().default(false),
+    /** @default false - public DNS query logging to CloudWatch Logs in us-east-1 */
+    queryLogging: z.boolean().default(false),
+    /** @default 30 - days the query logs are kept (a CloudWatch Logs retention value) */
+    queryLogRetentionDays: z.number().int().min(1).default(30),
+  })
+  .strict();
+
 export const globalSchema = z
   .object({
     kind: z.literal("global"),
@@ -307,6 +384,24 @@ export const globalSchema = z
     edge: z.enum(["none", "cloudfront", "globalAccelerator"]).default("none"),
     /** @default api.<domain> - the latency-routed name CloudFront uses as its origin */
     edgeOriginName: dnsName.optional(),
+    /** @default trail with management events only, no Object Lock, kept 365 days */
+    audit: auditSchema.default({
+      dataEvents: false,
+      retentionDays: 365,
+      archiveAfterDays: 90,
+      objectLock: false,
+      notificationEmails: [],
+    }),
+    /** @default both off */
+    threatDetection: threatDetectionSchema.default({ guardDuty: false, securityHub: false }),
+    /** @default both off */
+    dnsSecurity: dnsSecuritySchema.default({
+      dnssec: false,
+      queryLogging: false,
+      queryLogRetentionDays: 30,
+    }),
+    /** @default off - a web ACL on the CloudFront distribution (with platform:edge cloudfront) */
+    waf: wafSchema.default(WAF_DEFAULTS),
     ...projectSchema,
   })
   .strict()
@@ -326,6 +421,29 @@ export const globalSchema = z
     }
   });
 export type GlobalConfig = z.infer<typeof globalSchema>;
+
+/** Failover drills of a region: AWS FIS experiment templates and CloudWatch Synthetics canaries. */
+export const drillsSchema = z
+  .object({
+    /** @default false - FIS templates: pod deletion, CPU stress, app-subnet disruption, replication pause */
+    experiments: z.boolean().default(false),
+    /** @default false - canaries calling the regional and the global names every minute */
+    canaries: z.boolean().default(false),
+    /** @default the first service with routes - whose pods the pod experiments hit */
+    targetService: z.string().optional(),
+    /** @default 10 - how long each fault lasts, in minutes (FIS allows up to 12 hours) */
+    durationMinutes: z.number().int().min(1).max(720).default(10),
+    /** @default 50 - share of the target service's pods the pod experiments hit */
+    podPercent: z.number().int().min(1).max(100).default(50),
+  })
+  .strict();
+export type DrillsConfig = z.infer<typeof drillsSchema>;
+export const DRILLS_DEFAULTS: DrillsConfig = {
+  experiments: false,
+  canaries: false,
+  durationMinutes: 10,
+  podPercent: 50,
+};
 
 export const regionSchema = z
   .object({
@@ -369,6 +487,11 @@ export const regionSchema = z
         globalName: dnsName,
         /** The name that always points to this region, e.g. us-east-1.api.example.com. */
         regionalName: dnsName,
+        /**
+         * @default false - true takes this region out of the global name's latency routing on the
+         * next `up` (the regional name keeps answering); `platform evacuate <region>` sets it
+         */
+        evacuate: z.boolean().default(false),
       })
       .strict(),
     ingress: z
@@ -458,9 +581,22 @@ export const regionSchema = z
       })
       .strict()
       .default({ istioVersion: "1.28.1", ingressGatewayReplicas: 3 }),
+    /** @default off - a web ACL on the region's ALB */
+    waf: wafSchema.default(WAF_DEFAULTS),
+    drills: drillsSchema.default(DRILLS_DEFAULTS),
     ...projectSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const target = cfg.drills.targetService;
+    if (target !== undefined && !cfg.services.some((s) => s.name === target)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `not a service of platform:services (allowed: ${cfg.services.map((s) => s.name).join(", ")})`,
+        path: ["drills", "targetService"],
+      });
+    }
+  });
 export type RegionConfig = z.infer<typeof regionSchema>;
 
 export type StackConfig = GlobalConfig | RegionConfig;
