@@ -238,6 +238,11 @@ const ANSWERS: Record<string, Answer> = {
     const name = nameOf(ctx);
     return { name, arn: arn("logs", ctx.region, `log-group:${name}`) };
   },
+  // CloudWatch names alarms arn:...:cloudwatch:<region>:<account>:alarm:<name>.
+  "aws:cloudwatch/metricAlarm:MetricAlarm": (ctx) => {
+    const name = nameOf(ctx);
+    return { name, arn: arn("cloudwatch", ctx.region, `alarm:${name}`) };
+  },
   "aws:cloudwatch/eventBus:EventBus": (ctx) => {
     const name = nameOf(ctx);
     return { name, arn: arn("events", ctx.region, `event-bus/${name}`) };
@@ -276,6 +281,23 @@ const ANSWERS: Record<string, Answer> = {
   "aws:route53/record:Record": (ctx) => ({
     fqdn: String(ctx.inputs.name ?? ctx.name).replace(/\.$/, ""),
   }),
+  // A KSK on an ECC_NIST_P256 key: algorithm 13, SHA-256 digest (type 2); the DS record is what
+  // the parent zone publishes. https://docs.aws.amazon.com/Route53/latest/APIReference/API_KeySigningKey.html
+  "aws:route53/keySigningKey:KeySigningKey": (ctx) => {
+    const keyTag = parseInt(hex(ctx.urnSeed, 4), 16);
+    const digest = hex(`${ctx.urnSeed}/digest`, 64).toUpperCase();
+    return {
+      keyTag,
+      signingAlgorithmMnemonic: "ECDSAP256SHA256",
+      signingAlgorithmType: 13,
+      digestAlgorithmMnemonic: "SHA-256",
+      digestAlgorithmType: 2,
+      digestValue: digest,
+      flag: 257,
+      dsRecord: `${keyTag} 13 2 ${digest}`,
+      publicKey: Buffer.from(`offline-plan-ksk-${ctx.urnSeed}`).toString("base64"),
+    };
+  },
   "aws:route53/healthCheck:HealthCheck": (ctx) => ({
     id: uuid(ctx.urnSeed),
     arn: `arn:${PARTITION}:route53:::healthcheck/${uuid(ctx.urnSeed)}`,

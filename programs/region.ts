@@ -3,6 +3,7 @@
  * StackReference to the global stack (never to another region) and wires the components.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { FailoverDrills } from "../components/region/drills";
 import { RegionalPlatform } from "../components/region/platform";
 import { ServiceMesh } from "../components/mesh/mesh";
 import type { RegionConfig } from "../lib/config/schema";
@@ -35,8 +36,43 @@ export async function regionProgram(config: RegionConfig): Promise<Record<string
     { providers: [platform.kubernetesProvider], dependsOn: [platform] },
   );
 
+  if (config.drills.experiments) {
+    const target =
+      config.drills.targetService ??
+      config.services.find((s) => s.routes.length > 0)?.name ??
+      config.services[0].name;
+    const alarm = (key: string) => {
+      const arn = platform.alarmArns[key];
+      if (arn === undefined)
+        throw new Error(`drills: no alarm "${key}" in region ${config.region}`);
+      return arn;
+    };
+    new FailoverDrills(
+      "platform-drills",
+      {
+        region: config.region,
+        clusterName: platform.clusterName,
+        vpcId: platform.vpcId,
+        appSubnetIds: platform.appSubnetIds,
+        tableArn: global.fabric.tableArn,
+        targetService: target,
+        durationMinutes: config.drills.durationMinutes,
+        podPercent: config.drills.podPercent,
+        serviceStopAlarmArns: [
+          alarm("alb-5xx-rate"),
+          ...(config.drills.canaries ? [alarm("canary-global")] : []),
+        ],
+        failoverStopAlarmArns: config.drills.canaries ? [alarm("canary-global")] : [],
+      },
+      // The pod experiments' RBAC lives in the service's namespace, which the mesh creates.
+      { providers: [platform.kubernetesProvider], dependsOn: [mesh] },
+    );
+  }
+
   return {
     region: config.region,
+    // The plan shows which regions serve the global name (platform:dns.evacuate).
+    globalRouting: config.dns.evacuate ? "evacuated" : "serving",
     vpcId: platform.vpcId,
     clusterName: platform.clusterName,
     albDnsName: platform.albDnsName,

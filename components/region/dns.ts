@@ -28,11 +28,18 @@ export interface RegionRoutingArgs {
   healthCheckFailureThreshold: number;
   globalAccelerator: boolean;
   acceleratorListenerArn: pulumi.Input<string>;
+  /**
+   * @default false - out of the global name's routing: no latency record (Route 53 answers with
+   * the other regions only) and, with Global Accelerator, a traffic dial of 0; the health check
+   * and the regional name stay, so the region can still be checked before it is restored
+   */
+  evacuate?: boolean;
 }
 
 export interface RegionRouting {
   readonly healthCheck: aws.route53.HealthCheck;
-  readonly latencyRecord: aws.route53.Record;
+  /** Absent while the region is evacuated. */
+  readonly latencyRecord?: aws.route53.Record;
   readonly regionalRecord: aws.route53.Record;
 }
 
@@ -58,19 +65,25 @@ export function registerRegion(
     opts,
   );
   const alias = { name: args.albDnsName, zoneId: args.albZoneId, evaluateTargetHealth: true };
-  const latencyRecord = new aws.route53.Record(
-    `${name}-global`,
-    {
-      zoneId: args.zoneId,
-      name: args.globalName,
-      type: "A",
-      setIdentifier: args.region,
-      latencyRoutingPolicies: [{ region: args.region }],
-      healthCheckId: healthCheck.id,
-      aliases: [alias],
-    },
-    opts,
-  );
+  const evacuate = args.evacuate ?? false;
+  // Evacuated: the record goes, which removes this region from the global name's answers on the
+  // next `up` (the other regions' latency records keep answering).
+  // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-latency.html
+  const latencyRecord = evacuate
+    ? undefined
+    : new aws.route53.Record(
+        `${name}-global`,
+        {
+          zoneId: args.zoneId,
+          name: args.globalName,
+          type: "A",
+          setIdentifier: args.region,
+          latencyRoutingPolicies: [{ region: args.region }],
+          healthCheckId: healthCheck.id,
+          aliases: [alias],
+        },
+        opts,
+      );
   const regionalRecord = new aws.route53.Record(
     `${name}-regional`,
     { zoneId: args.zoneId, name: args.regionalName, type: "A", aliases: [alias] },
@@ -96,6 +109,9 @@ export function registerRegion(
           return arn;
         }),
         endpointGroupRegion: args.region,
+        // 0 sends no new traffic to the group while evacuated.
+        // https://docs.aws.amazon.com/global-accelerator/latest/dg/about-endpoint-groups-traffic-dial.html
+        trafficDialPercentage: evacuate ? 0 : 100,
         healthCheckProtocol: "HTTPS",
         healthCheckPort: 443,
         healthCheckPath: args.healthCheckPath,

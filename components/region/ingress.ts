@@ -42,6 +42,8 @@ export interface IngressArgs {
   /** @default false - register the ALB with the global accelerator listener */
   globalAccelerator?: boolean;
   acceleratorListenerArn: pulumi.Input<string>;
+  /** @default false - out of the global name's routing (dns.ts) */
+  evacuate?: boolean;
 }
 
 export function validateIngressArgs(args: Pick<IngressArgs, "globalName" | "regionalName">): void {
@@ -247,6 +249,7 @@ export class Ingress extends pulumi.ComponentResource {
         healthCheckFailureThreshold: args.healthCheckFailureThreshold ?? 3,
         globalAccelerator: args.globalAccelerator ?? false,
         acceleratorListenerArn: args.acceleratorListenerArn,
+        evacuate: args.evacuate,
       },
       this,
     );

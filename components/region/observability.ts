@@ -55,6 +55,8 @@ export class Observability extends pulumi.ComponentResource {
   /** The managed Prometheus workspace's endpoint, or "" when Prometheus runs in the cluster. */
   public readonly prometheusEndpoint: pulumi.Output<string>;
   public readonly alarmNames: pulumi.Output<string>[];
+  /** Alarm key (alarms.ts) -> ARN, e.g. for FIS stop conditions. */
+  public readonly alarmArns: Readonly<Record<string, pulumi.Output<string>>>;
 
   constructor(name: string, args: ObservabilityArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("platform:region:Observability", name, {}, opts);
@@ -138,10 +140,12 @@ export class Observability extends pulumi.ComponentResource {
       replicationLatencyQuery: pulumi.output(args.tableName).apply(replicationLatencyQuery),
       healthCheckId: args.healthCheckId,
     });
-    this.alarmNames = specs.map((spec) => {
+    const alarms = specs.map((spec) => {
       const where = spec.usEast1 ? usEast1 : { opts: parent, topicArn: topic.arn };
-      return this.alarm(name, spec, where.topicArn, where.opts).name;
+      return { key: spec.key, alarm: this.alarm(name, spec, where.topicArn, where.opts) };
     });
+    this.alarmNames = alarms.map((a) => a.alarm.name);
+    this.alarmArns = Object.fromEntries(alarms.map((a) => [a.key, a.alarm.arn]));
 
     // Container Insights: the add-on's agent writes into the groups created here.
     const insightsGroups = CONTAINER_INSIGHTS_LOG_GROUPS.map((g) =>

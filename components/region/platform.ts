@@ -15,10 +15,12 @@ import type { GlobalView } from "../../lib/contract";
 import { regionCode } from "../../lib/regions";
 import { AsyncLayer } from "./async";
 import { Aurora, requireAuroraGlobalCluster } from "./aurora";
+import { RegionCanaries } from "./canaries";
 import { Cluster } from "./cluster";
 import { Ingress } from "./ingress";
 import { Network } from "./network";
 import { Observability } from "./observability";
+import { WebAcl } from "./waf";
 
 export interface RegionalPlatformArgs {
   /** The region stack's parsed settings. */
@@ -40,6 +42,11 @@ export class RegionalPlatform extends pulumi.ComponentResource {
   public readonly tracingEndpoint: pulumi.Output<string>;
   public readonly healthCheckId: pulumi.Output<string>;
   public readonly alarmTopicArn: pulumi.Output<string>;
+  public readonly appSubnetIds: pulumi.Output<string[]>;
+  /** Alarm key -> ARN: the region's alarms, and the canaries' (`canary-regional`, `canary-global`). */
+  public readonly alarmArns: Readonly<Record<string, pulumi.Output<string>>>;
+  /** The web ACL on the ALB; "" with platform:waf off. */
+  public readonly webAclArn: pulumi.Output<string>;
 
   constructor(
     name: string,
@@ -90,9 +97,19 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         logRetentionDays,
         globalAccelerator: config.ingress.globalAccelerator,
         acceleratorListenerArn: global.acceleratorListenerArn,
+        evacuate: config.dns.evacuate,
       },
       parent,
     );
+
+    // Edge protection: the web ACL on the ALB, logging to a group on the region key.
+    this.webAclArn = config.waf.enabled
+      ? new WebAcl(
+          `${name}-waf`,
+          { scope: "REGIONAL", waf: config.waf, kmsKeyArn, resourceArn: ingress.albArn },
+          parent,
+        ).arn
+      : pulumi.output("");
 
     const cluster = new Cluster(
       `${name}-cluster`,
@@ -152,6 +169,26 @@ export class RegionalPlatform extends pulumi.ComponentResource {
       { parent: this, providers: [cluster.kubernetesProvider], dependsOn: [cluster] },
     );
 
+    let canaryAlarms: Record<string, pulumi.Output<string>> = {};
+    if (config.drills.canaries) {
+      const canaries = new RegionCanaries(
+        `${name}-canaries`,
+        {
+          region: config.region,
+          namePrefix: regionCode(config.region),
+          regionalName: config.dns.regionalName,
+          globalName: config.dns.globalName,
+          path: config.ingress.healthCheckPath,
+          kmsKeyArn,
+          alarmTopicArn: observability.alarmTopicArn,
+        },
+        parent,
+      );
+      canaryAlarms = Object.fromEntries(
+        Object.entries(canaries.alarmArns).map(([k, arn]) => [`canary-${k}`, arn]),
+      );
+    }
+
     if (config.aurora.enabled) {
       const sg = network.securityGroupIds.database;
       if (sg === undefined) {
@@ -192,6 +229,8 @@ export class RegionalPlatform extends pulumi.ComponentResource {
     this.tracingEndpoint = observability.tracingEndpoint;
     this.healthCheckId = ingress.healthCheckId;
     this.alarmTopicArn = observability.alarmTopicArn;
+    this.appSubnetIds = network.appSubnetIds;
+    this.alarmArns = { ...observability.alarmArns, ...canaryAlarms };
     this.registerOutputs({
       vpcId: this.vpcId,
       clusterName: this.clusterName,
