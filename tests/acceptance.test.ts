@@ -246,7 +246,11 @@ describe("a four-region what-if", () => {
     );
     expect(rules).toHaveLength(12);
     for (const rule of rules) expect(rule.destination.replicationTime?.status).toBe("Enabled");
-    expect(ofType(global.records, "aws:cloudwatch/eventTarget:EventTarget")).toHaveLength(12);
+    const targets = ofType(global.records, "aws:cloudwatch/eventTarget:EventTarget");
+    const findings = targets.filter((t) => t.urn.includes("platform:global:ThreatDetection"));
+    expect(targets.filter((t) => !findings.includes(t))).toHaveLength(12);
+    // GuardDuty findings: one target per region; Security Hub's: one in the home region.
+    expect(findings).toHaveLength(5);
     expect(ofType(global.records, "aws:cloudwatch/eventBus:EventBus")).toHaveLength(4);
     expect(ofType(global.records, "aws:kms/replicaKey:ReplicaKey")).toHaveLength(3);
     const replication = one(

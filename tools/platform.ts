@@ -10,6 +10,7 @@
 import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
+import { registerEvacuationCommands } from "../automation/evacuate";
 import { runWaves } from "../automation/orchestrator";
 import {
   findAwsCredentials,
@@ -223,6 +224,8 @@ Examples:
         process.exitCode = await run(operation, options);
       });
   }
+  // Region evacuation (automation/evacuate.ts).
+  registerEvacuationCommands(program, DEFAULT_PROJECT_DIR);
   return program;
 }
 

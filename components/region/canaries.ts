@@ -168,7 +168,11 @@ export class RegionCanaries extends pulumi.ComponentResource {
     const identity = aws.getCallerIdentityOutput({}, parent);
     const retention = args.artifactRetentionDays ?? 30;
 
-    const bucket = new aws.s3.Bucket(`${name}-artifacts`, { forceDestroy: false }, parent);
+    const bucket = new aws.s3.Bucket(
+      `${name}-artifacts`,
+      { forceDestroy: false },
+      { ...parent, protect: true, retainOnDelete: true },
+    );
     const settings = [
       new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-artifacts`,
