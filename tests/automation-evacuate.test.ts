@@ -232,8 +232,8 @@ describe("the platform CLI", () => {
 
   it("lists evacuate and restore, and exits 2 without the Pulumi CLI, changing no file", () => {
     const help = cli(["--help"]);
-    expect(help.stdout).toMatch(/evacuate <region>/);
-    expect(help.stdout).toMatch(/restore <region>/);
+    expect(help.stdout).toMatch(/evacuate \[options\] <region>/);
+    expect(help.stdout).toMatch(/restore \[options\] <region>/);
     const dir = project();
     const before = stackFile(dir, "us-east-1");
     const r = cli(["evacuate", "us-east-1", "--project-dir", dir]);
