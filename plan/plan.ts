@@ -27,6 +27,10 @@ export interface PlanOptions {
   /** Only this stack (a region stack still gets the global stack's outputs). */
   readonly stack?: string;
   readonly policies?: PolicyCheck;
+  /** Called before each reported stack is evaluated (progress for callers such as the portal). */
+  readonly onStackStart?: (stack: string, kind: StackPlan["kind"]) => void;
+  /** Called with each reported stack's plan as soon as it is done. */
+  readonly onStackPlanned?: (plan: StackPlan) => void;
 }
 
 export interface StackPlan {
@@ -58,6 +62,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     flat: Record<string, string>,
     region: string,
   ) => {
+    const reported = opts.stack === undefined || opts.stack === stack;
+    if (reported) opts.onStackStart?.(stack, kind);
     const evaluation = await evaluateStack({
       monitor,
       stack,
@@ -66,7 +72,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
       program: opts.program,
     });
     stackOutputs.set(stack, evaluation.outputs);
-    if (opts.stack !== undefined && opts.stack !== stack) return;
+    if (!reported) return;
     const report = opts.policies?.(evaluation.records) ?? { violations: [], exemptions: [] };
     stacks.push({
       stack,
@@ -80,6 +86,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
         report.exemptions,
       ),
     });
+    opts.onStackPlanned?.(stacks[stacks.length - 1]);
   };
 
   // The global stack is always evaluated: every region stack reads its outputs.
