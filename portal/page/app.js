@@ -136,7 +136,7 @@ function renderPolicy(violations, planned) {
   const mandatory = violations.filter((v) => v.enforcement === "mandatory").length;
   const text = planned
     ? `${violations.length} policy violation(s), ${mandatory} mandatory` +
-      (mandatory === 0 ? ": the plan passes the policy pack" : ": the plan fails the policy pack")
+      (mandatory === 0 ? ": passes the policy pack" : ": fails the policy pack")
     : "no policy result yet";
   document.getElementById("policy").textContent = text;
   document
