@@ -178,6 +178,11 @@ export class RunManager {
     return () => set.delete(listener);
   }
 
+  /** How many subscribers a run in flight has. */
+  listenerCount(id: string): number {
+    return this.listeners.get(id)?.size ?? 0;
+  }
+
   private update(id: string, patch: Partial<RunRecord>): RunRecord {
     const run = { ...(this.runs.get(id) as RunRecord), ...patch };
     this.runs.set(id, run);
