@@ -7,7 +7,12 @@ import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
 import { isAwsRegion, type AwsRegion } from "../lib/regions";
+import { loadProject } from "../lib/config/project";
+import { diagramSvg } from "../plan/diagram";
+import { figureLines } from "../plan/figures";
 import { mandatoryViolations, runPlan, type PlanResult } from "../plan/plan";
+import { resultLine, rollout, stackPreview } from "../plan/tree";
+import { assumptionLines, checkHome, diffLines } from "../plan/whatif";
 import { runProgram } from "../programs";
 import { evaluateResources } from "../policy/offline";
 
@@ -30,6 +35,7 @@ function parseRegions(text: string): AwsRegion[] {
   return regions as AwsRegion[];
 }
 
+/** `--summary`: per stack, resources counted by type, the outputs and the policy findings. */
 function summary(result: PlanResult): string {
   const lines: string[] = [];
   for (const s of result.stacks) {
@@ -51,6 +57,27 @@ function summary(result: PlanResult): string {
       lines.push(`    exempt ${e.policy}: ${e.urn} (${e.reason})`);
   }
   return lines.join("\n");
+}
+
+/** The preview tree of every stack in rollout order, each with its figures, then the platform's. */
+function preview(result: PlanResult): string {
+  const parts = rollout(result).map(({ plan, heading }) =>
+    stackPreview(
+      plan,
+      heading,
+      figureLines(plan.document.figures?.stack ?? { failover: [], data: [], capacity: [] }),
+    ),
+  );
+  const platform = result.stacks.find((s) => s.kind === "global")?.document.figures?.platform;
+  if (platform) parts.push(figureLines(platform, "Platform figures:").join("\n"));
+  return parts.join("\n\n");
+}
+
+/** Writes a file whole or not at all: a temporary file first, renamed at the end. */
+function writeWhole(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 /** Writes every document or none: each goes to a temporary file first, renamed at the end. */
@@ -80,13 +107,24 @@ async function main(argv: string[]): Promise<number> {
       "what-if plan for another region set, e.g. us-east-1,eu-central-1,ap-southeast-2",
       parseRegions,
     )
+    .option(
+      "--home <region>",
+      "with --regions: the new home region, when the set leaves out the current one",
+      (text: string) => {
+        if (!isAwsRegion(text))
+          throw new InvalidArgumentError(`${text}: not an AWS region (for example us-east-1)`);
+        return text as AwsRegion;
+      },
+    )
     .option("--stack <name>", "plan one stack only (a region stack still gets the global outputs)")
+    .option("--diagram <file.svg>", "draw the architecture from the plan documents, as SVG")
     .option(
       "--project-dir <dir>",
       "the project directory (Pulumi.yaml and the stack files)",
       PROJECT_DIR,
     )
-    .option("--quiet", "print only the totals")
+    .option("--summary", "the compact form: resources counted by type per stack, no tree")
+    .option("--quiet", "print only the last line (the totals and the policy result)")
     .option("--debug", "keep full stack traces (slower: the SDK records one per promise)")
     .option("--stats", "print the run's duration and peak memory as one JSON line")
     .exitOverride();
@@ -99,7 +137,10 @@ async function main(argv: string[]): Promise<number> {
   const opts = program.opts<{
     out?: string;
     regions?: AwsRegion[];
+    home?: AwsRegion;
     stack?: string;
+    diagram?: string;
+    summary?: boolean;
     quiet?: boolean;
     stats?: boolean;
     projectDir: string;
@@ -111,23 +152,54 @@ async function main(argv: string[]): Promise<number> {
   if (!opts.debug) Error.stackTraceLimit = 0;
   const started = process.hrtime.bigint();
 
+  if (opts.diagram !== undefined && path.extname(opts.diagram).toLowerCase() !== ".svg") {
+    process.stderr.write(
+      `plan failed: --diagram ${opts.diagram}: expected a file ending in .svg\n`,
+    );
+    return 2;
+  }
+  if (opts.home !== undefined && opts.regions === undefined) {
+    process.stderr.write(
+      "plan failed: --home only applies to a what-if plan; give --regions too\n",
+    );
+    return 2;
+  }
+
+  const dir = path.resolve(opts.projectDir);
   let result: PlanResult;
+  let whatIf: string[] = [];
   try {
+    if (opts.regions) checkHome(loadProject(dir), opts.regions, opts.home);
     result = await runPlan({
-      dir: path.resolve(opts.projectDir),
+      dir,
       program: runProgram,
       regions: opts.regions,
+      home: opts.home,
       stack: opts.stack,
       policies: (resources) => evaluateResources(resources),
     });
+    // The difference needs the plan of the current stack files too; only when it is printed.
+    if (opts.regions && !opts.quiet) {
+      const current = await runPlan({ dir, program: runProgram, stack: opts.stack });
+      whatIf = [
+        ...assumptionLines(current.project, result.project),
+        "",
+        ...diffLines(current, result),
+      ];
+    }
   } catch (e) {
     const message = e instanceof ConfigError ? `bad config:\n${e.message}` : (e as Error).message;
     process.stderr.write(`plan failed: ${message}\n`);
     return 2;
   }
-  if (!opts.quiet) process.stdout.write(`${summary(result)}\n`);
+  if (!opts.quiet) process.stdout.write(`${opts.summary ? summary(result) : preview(result)}\n`);
+  if (whatIf.length) process.stdout.write(`\n${whatIf.join("\n")}\n`);
   const total = result.stacks.reduce((n, s) => n + s.records.length, 0);
-  process.stdout.write(`\nplanned ${result.stacks.length} stacks, ${total} resources\n`);
+  if (opts.diagram) {
+    const file = path.resolve(opts.diagram);
+    writeWhole(file, await diagramSvg(result.stacks.map((s) => s.document)));
+    process.stdout.write(`\ndrew ${path.relative(process.cwd(), file)}\n`);
+  }
   if (opts.out) {
     const files = writeDocuments(path.resolve(opts.out), result);
     process.stdout.write(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`);
@@ -137,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
     const maxRssMiB = process.resourceUsage().maxRSS / 1024;
     process.stdout.write(`stats: ${JSON.stringify({ seconds, maxRssMiB, resources: total })}\n`);
   }
+  process.stdout.write(`\n${resultLine(result)}\n`);
   const mandatory = mandatoryViolations(result);
   if (mandatory.length) {
     process.stderr.write(`${mandatory.length} mandatory policy violation(s)\n`);
