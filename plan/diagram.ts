@@ -7,7 +7,7 @@
  *
  * Every region, service and edge carries a stable Graphviz `id`, which the SVG keeps as the
  * element's id (https://graphviz.org/docs/attrs/id/): `region:<r>`, `service:<r>:<name>`,
- * `replication:<kind>:<from>-><to>`, `call:<r>:<caller>-><service>`.
+ * `replication:<kind>:<from>:<to>`, `call:<r>:<caller>:<service>`, `route:<r>`.
  */
 import { Graphviz } from "@hpcc-js/wasm-graphviz";
 import type { PlanDocument, PreviewStep } from "./document";
@@ -188,12 +188,17 @@ function regionCluster(doc: PlanDocument, region: string, lines: string[]): void
   lines.push("  }");
   // Inside the region.
   lines.push(`  ${n("alb")} -> ${n("gw")} ${attrs({ label: "target group" })};`);
-  lines.push(`  ${n("eks")} -> ${n("gw")} ${attrs({ style: "invis" })};`);
+  // Top to bottom: the tiers stacked, the cluster beside the mesh it runs.
+  const tiers = arr(vpc?.inputs.subnetSpecs).map((spec) => n(`tier_${String(obj(spec).name)}`));
+  for (let i = 1; i < tiers.length; i++)
+    lines.push(`  ${tiers[i - 1]} -> ${tiers[i]} ${attrs({ style: "invis" })};`);
+  lines.push(`  ${n("alb")} -> ${n("eks")} ${attrs({ style: "invis" })};`);
+  lines.push(`  ${n("queue")} -> ${n("lambda")} ${attrs({ style: "invis" })};`);
   for (const s of services) {
     for (const caller of s.callers) {
       const from = caller === "istio-ingressgateway" ? n("gw") : n(`svc_${caller}`);
       lines.push(
-        `  ${from} -> ${n(`svc_${s.name}`)} ${attrs({ id: id("call", region, `${caller}->${s.name}`), color: "#b8860b" })};`,
+        `  ${from} -> ${n(`svc_${s.name}`)} ${attrs({ id: id("call", region, caller, s.name), color: "#b8860b" })};`,
       );
     }
   }
@@ -211,7 +216,7 @@ export function diagramDot(docs: readonly PlanDocument[]): string {
   ];
   const lines = [
     "digraph platform {",
-    '  graph [rankdir="LR", compound="true", fontname="Helvetica", newrank="true", nodesep="0.25", ranksep="0.9", label="Active/active platform: the plan as drawn from its documents", labelloc="t", fontsize="18"];',
+    '  graph [rankdir="TB", compound="true", fontname="Helvetica", newrank="true", nodesep="0.3", ranksep="0.55", label="Active/active platform: the plan as drawn from its documents", labelloc="t", fontsize="18"];',
     '  node [shape="box", style="rounded,filled", fontname="Helvetica", fontsize="10", fillcolor="#ffffff"];',
     '  edge [fontname="Helvetica", fontsize="9"];',
   ];
@@ -256,13 +261,19 @@ export function diagramDot(docs: readonly PlanDocument[]): string {
     );
     for (const [kind, label] of FABRIC)
       lines.push(`      ${nodeId(`${r}_${kind}`)} ${attrs({ label, fillcolor: "#dde8f5" })};`);
+    // One column per region, the same piece on the same row, so replication runs across.
+    FABRIC.slice(1).forEach(([kind], i) =>
+      lines.push(
+        `      ${nodeId(`${r}_${FABRIC[i][0]}`)} -> ${nodeId(`${r}_${kind}`)} ${attrs({ style: "invis" })};`,
+      ),
+    );
     lines.push("    }");
   }
   lines.push("  }");
   if (global) {
     for (const e of replicationEdges(global, home)) {
       lines.push(
-        `  ${nodeId(`${e.from}_${e.kind}`)} -> ${nodeId(`${e.to}_${e.kind}`)} ${attrs({ id: id("replication", e.kind, `${e.from}->${e.to}`), color: COLORS[e.kind], fontcolor: COLORS[e.kind], label: KIND_LABEL[e.kind], constraint: "false" })};`,
+        `  ${nodeId(`${e.from}_${e.kind}`)} -> ${nodeId(`${e.to}_${e.kind}`)} ${attrs({ id: id("replication", e.kind, e.from, e.to), color: COLORS[e.kind], fontcolor: COLORS[e.kind], label: KIND_LABEL[e.kind], constraint: "false" })};`,
       );
     }
   }
@@ -275,8 +286,13 @@ export function diagramDot(docs: readonly PlanDocument[]): string {
     );
     if (accelerator)
       lines.push(`  accelerator -> ${n("alb")} ${attrs({ label: "endpoint group" })};`);
-    lines.push(`  ${nodeId(`${region}_events`)} -> ${n("queue")} ${attrs({ label: "rule" })};`);
-    lines.push(`  ${nodeId(`${region}_events`)} -> ${n("lambda")} ${attrs({ label: "rule" })};`);
+    // The bus feeds the async layer; drawn backwards so the region stays above its fabric.
+    lines.push(
+      `  ${n("queue")} -> ${nodeId(`${region}_events`)} ${attrs({ label: "rule", dir: "back" })};`,
+    );
+    lines.push(
+      `  ${n("lambda")} -> ${nodeId(`${region}_events`)} ${attrs({ label: "rule", dir: "back" })};`,
+    );
     lines.push(
       `  ${n("lambda")} -> ${nodeId(`${region}_table`)} ${attrs({ label: "writes", style: "dashed" })};`,
     );

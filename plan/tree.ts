@@ -209,3 +209,27 @@ export function resultLine(result: PlanResult): string {
     `${exemptions} exemptions`
   );
 }
+
+/** `--summary`: per stack, resources counted by type, the outputs and the policy findings. */
+export function compactSummary(result: PlanResult): string {
+  const lines: string[] = [];
+  for (const s of result.stacks) {
+    const byType = new Map<string, number>();
+    for (const r of s.records) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+    lines.push(`\n=== stack ${s.stack} (${s.kind}): ${s.records.length} resources`);
+    for (const [type, n] of [...byType].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`  ${String(n).padStart(4)}  ${type}`);
+    }
+    lines.push("  outputs:");
+    for (const [k, v] of Object.entries(s.document.outputs)) {
+      const text = JSON.stringify(v);
+      lines.push(`    ${k}: ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`);
+    }
+    lines.push(`  policy violations: ${s.document.violations.length}`);
+    for (const v of s.document.violations)
+      lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.urn}\n      ${v.message}`);
+    for (const e of s.document.exemptions)
+      lines.push(`    exempt ${e.policy}: ${e.urn} (${e.reason})`);
+  }
+  return lines.join("\n");
+}

@@ -104,7 +104,7 @@ export function diffLines(current: PlanResult, next: PlanResult): string[] {
   for (const t of changed) {
     const d = (b.get(t) ?? 0) - (a.get(t) ?? 0);
     lines.push(
-      `      ${d > 0 ? "+" : "-"}${String(Math.abs(d)).padStart(3)}  ${t} (${a.get(t) ?? 0} -> ${b.get(t) ?? 0})`,
+      `      ${`${d > 0 ? "+" : "-"}${Math.abs(d)}`.padStart(4)}  ${t} (${a.get(t) ?? 0} -> ${b.get(t) ?? 0})`,
     );
   }
 

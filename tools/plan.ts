@@ -11,7 +11,7 @@ import { loadProject } from "../lib/config/project";
 import { diagramSvg } from "../plan/diagram";
 import { figureLines } from "../plan/figures";
 import { mandatoryViolations, runPlan, type PlanResult } from "../plan/plan";
-import { resultLine, rollout, stackPreview } from "../plan/tree";
+import { compactSummary, resultLine, rollout, stackPreview } from "../plan/tree";
 import { assumptionLines, checkHome, diffLines } from "../plan/whatif";
 import { runProgram } from "../programs";
 import { evaluateResources } from "../policy/offline";
@@ -33,30 +33,6 @@ function parseRegions(text: string): AwsRegion[] {
   if (regions.length < 2)
     throw new InvalidArgumentError("an active/active platform needs at least two regions");
   return regions as AwsRegion[];
-}
-
-/** `--summary`: per stack, resources counted by type, the outputs and the policy findings. */
-function summary(result: PlanResult): string {
-  const lines: string[] = [];
-  for (const s of result.stacks) {
-    const byType = new Map<string, number>();
-    for (const r of s.records) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
-    lines.push(`\n=== stack ${s.stack} (${s.kind}): ${s.records.length} resources`);
-    for (const [type, n] of [...byType].sort(([a], [b]) => a.localeCompare(b))) {
-      lines.push(`  ${String(n).padStart(4)}  ${type}`);
-    }
-    lines.push("  outputs:");
-    for (const [k, v] of Object.entries(s.document.outputs)) {
-      const text = JSON.stringify(v);
-      lines.push(`    ${k}: ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`);
-    }
-    lines.push(`  policy violations: ${s.document.violations.length}`);
-    for (const v of s.document.violations)
-      lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.urn}\n      ${v.message}`);
-    for (const e of s.document.exemptions)
-      lines.push(`    exempt ${e.policy}: ${e.urn} (${e.reason})`);
-  }
-  return lines.join("\n");
 }
 
 /** The preview tree of every stack in rollout order, each with its figures, then the platform's. */
@@ -192,7 +168,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`plan failed: ${message}\n`);
     return 2;
   }
-  if (!opts.quiet) process.stdout.write(`${opts.summary ? summary(result) : preview(result)}\n`);
+  if (!opts.quiet)
+    process.stdout.write(`${opts.summary ? compactSummary(result) : preview(result)}\n`);
   if (whatIf.length) process.stdout.write(`\n${whatIf.join("\n")}\n`);
   const total = result.stacks.reduce((n, s) => n + s.records.length, 0);
   if (opts.diagram) {
