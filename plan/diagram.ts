@@ -216,7 +216,7 @@ export function diagramDot(docs: readonly PlanDocument[]): string {
   ];
   const lines = [
     "digraph platform {",
-    '  graph [rankdir="TB", compound="true", fontname="Helvetica", newrank="true", nodesep="0.3", ranksep="0.55", label="Active/active platform: the plan as drawn from its documents", labelloc="t", fontsize="18"];',
+    '  graph [rankdir="TB", compound="true", fontname="Helvetica", nodesep="0.3", ranksep="0.55", label="Active/active platform: the plan as drawn from its documents", labelloc="t", fontsize="18"];',
     '  node [shape="box", style="rounded,filled", fontname="Helvetica", fontsize="10", fillcolor="#ffffff"];',
     '  edge [fontname="Helvetica", fontsize="9"];',
   ];

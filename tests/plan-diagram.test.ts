@@ -17,11 +17,15 @@ import { PROJECT_DIR } from "./fixtures";
 const PLAN_TIMEOUT = 900_000;
 const FOUR: AwsRegion[] = ["us-east-1", "eu-central-1", "ap-southeast-2", "sa-east-1"];
 
+/** Graphviz writes `-` and `>` as XML character references. */
+const unescape = (text: string) =>
+  text.replace(/&#45;/g, "-").replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&amp;/g, "&");
 /** Every element id in the SVG (Graphviz keeps the DOT `id` attribute). */
-const svgIds = (svg: string) => new Set([...svg.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]));
+const svgIds = (svg: string) =>
+  new Set([...svg.matchAll(/\bid="([^"]+)"/g)].map((m) => unescape(m[1])));
 /** Every text the SVG shows. */
 const svgTexts = (svg: string) =>
-  [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1].replace(/&#45;/g, "-"));
+  [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => unescape(m[1]));
 
 /** What the program's own plans say the fabric replicates, independently of the documents. */
 function expectedReplication(regions: readonly AwsRegion[], home: AwsRegion): string[] {
