@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ELB_ALIAS_TTL_SECONDS, failoverBudget } from "../lib/failover";
-import { instanceSize, type Figure, type Figures } from "../plan/figures";
+import { instanceSize, stackFigures, type Figure, type Figures } from "../plan/figures";
+import type { RecordedResource } from "../plan/record";
 import { runPlan, type PlanResult } from "../plan/plan";
 import { runProgram } from "../programs";
 import { copyProject, editStack, PROJECT_DIR } from "./fixtures";
@@ -55,6 +56,59 @@ describe("the failover budget", () => {
     expect(() =>
       failoverBudget({ intervalSeconds: 10, failureThreshold: -1, cacheSeconds: 0 }),
     ).toThrow("failover failureThreshold = -1: expected a number of seconds >= 0");
+  });
+});
+
+function rec(type: string, name: string, inputs: Record<string, unknown>): RecordedResource {
+  return {
+    op: "create",
+    urn: `urn:pulumi:r::platform::${type}::${name}`,
+    type,
+    name,
+    custom: true,
+    remote: false,
+    id: "",
+    parent: "",
+    provider: "",
+    dependencies: [],
+    protect: false,
+    retainOnDelete: false,
+    inputs,
+    outputs: {},
+  };
+}
+
+describe("failover figures from hand-made records", () => {
+  const check = rec("aws:route53/healthCheck:HealthCheck", "hc", {
+    requestInterval: 30,
+    failureThreshold: 2,
+  });
+  const latency = (inputs: Record<string, unknown>) =>
+    rec("aws:route53/record:Record", "global", {
+      latencyRoutingPolicies: [{ region: "us-east-1" }],
+      ...inputs,
+    });
+
+  it("takes a plain record's own TTL", () => {
+    const f = figure(stackFigures([check, latency({ ttl: 15 })], "us-east-1"), "failover.route53");
+    expect(f.value).toBe(75);
+    expect(f.text).toBe("75 s = 30 s x 2 failed checks + 15 s record TTL");
+  });
+
+  it("says an evacuated region has no failover time: it is not answered", () => {
+    const f = figure(stackFigures([check], "us-east-1"), "failover.route53");
+    expect(f.value).toBeNull();
+    expect(f.sources).toEqual([{ setting: "platform:dns.evacuate", value: true }]);
+  });
+
+  it("adds Global Accelerator's detection time, with no DNS cache", () => {
+    const group = rec("aws:globalaccelerator/endpointGroup:EndpointGroup", "ga", {
+      healthCheckIntervalSeconds: 10,
+      thresholdCount: 3,
+    });
+    const figures = stackFigures([check, latency({ aliases: [{ name: "x" }] }), group], "r");
+    expect(figure(figures, "failover.route53").value).toBe(120);
+    expect(figure(figures, "failover.globalAccelerator").value).toBe(30);
   });
 });
 
