@@ -95,6 +95,26 @@ export function instanceSize(type: string): { vcpu: number; memoryGiB: number } 
 
 const seconds = (s: number) => (s >= 3600 && s % 3600 === 0 ? `${s / 3600} h` : `${s} s`);
 
+/** The two ingress settings behind a health check, and the inputs they became. */
+function healthSources(
+  r: RecordedResource,
+  [interval, intervalInput]: [number, string],
+  [threshold, thresholdInput]: [number, string],
+): FigureSource[] {
+  return [
+    {
+      setting: SETTING("ingress.healthCheckIntervalSeconds"),
+      value: interval,
+      resource: `${nameOf(r)}.${intervalInput}`,
+    },
+    {
+      setting: SETTING("ingress.healthCheckFailureThreshold"),
+      value: threshold,
+      resource: `${nameOf(r)}.${thresholdInput}`,
+    },
+  ];
+}
+
 /** Time until users leave a failed region, through Route 53 and through Global Accelerator. */
 function failoverFigures(records: readonly RecordedResource[]): Figure[] {
   const figures: Figure[] = [];
@@ -105,18 +125,11 @@ function failoverFigures(records: readonly RecordedResource[]): Figure[] {
   if (check) {
     const interval = num(check.inputs.requestInterval) ?? 30;
     const threshold = num(check.inputs.failureThreshold) ?? 3;
-    const settings: FigureSource[] = [
-      {
-        setting: SETTING("ingress.healthCheckIntervalSeconds"),
-        value: interval,
-        resource: `${nameOf(check)}.requestInterval`,
-      },
-      {
-        setting: SETTING("ingress.healthCheckFailureThreshold"),
-        value: threshold,
-        resource: `${nameOf(check)}.failureThreshold`,
-      },
-    ];
+    const settings = healthSources(
+      check,
+      [interval, "requestInterval"],
+      [threshold, "failureThreshold"],
+    );
     if (!latency) {
       figures.push({
         id: "failover.route53",
@@ -166,16 +179,11 @@ function failoverFigures(records: readonly RecordedResource[]): Figure[] {
       unit: "seconds",
       text: `${budget.totalSeconds} s = ${interval} s x ${threshold} failed checks (anycast: no DNS cache)`,
       sources: [
-        {
-          setting: SETTING("ingress.healthCheckIntervalSeconds"),
-          value: interval,
-          resource: `${nameOf(group)}.healthCheckIntervalSeconds`,
-        },
-        {
-          setting: SETTING("ingress.healthCheckFailureThreshold"),
-          value: threshold,
-          resource: `${nameOf(group)}.thresholdCount`,
-        },
+        ...healthSources(
+          group,
+          [interval, "healthCheckIntervalSeconds"],
+          [threshold, "thresholdCount"],
+        ),
         AWS_FIGURES.acceleratorHealth,
       ],
     });
