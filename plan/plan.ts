@@ -7,6 +7,7 @@ import { loadProject, whatIfProject, type ProjectStacks } from "../lib/config/pr
 import type { AwsRegion } from "../lib/regions";
 import { toPlanDocument, type PlanDocument } from "./document";
 import { evaluateStack, type Program } from "./evaluate";
+import { planFigures } from "./figures";
 import { RecordingMonitor } from "./monitor";
 import type { PolicyViolation, RecordedResource } from "./record";
 
@@ -24,6 +25,8 @@ export interface PlanOptions {
   readonly program: Program;
   /** A what-if region set instead of the stack files' one. */
   readonly regions?: readonly AwsRegion[];
+  /** The home region of the what-if set, when it leaves out the current one. */
+  readonly home?: AwsRegion;
   /** Only this stack (a region stack still gets the global stack's outputs). */
   readonly stack?: string;
   readonly policies?: PolicyCheck;
@@ -36,6 +39,8 @@ export interface PlanOptions {
 export interface StackPlan {
   readonly stack: string;
   readonly kind: "global" | "region";
+  /** The stack's `aws:region`. */
+  readonly region: string;
   readonly records: readonly RecordedResource[];
   readonly document: PlanDocument;
 }
@@ -47,7 +52,7 @@ export interface PlanResult {
 
 export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const base = loadProject(opts.dir);
-  const project = opts.regions ? whatIfProject(base, opts.regions) : base;
+  const project = opts.regions ? whatIfProject(base, opts.regions, opts.home) : base;
   const names = [project.global.stack, ...project.regions.map((r) => r.stack)];
   if (opts.stack !== undefined && !names.includes(opts.stack)) {
     throw new Error(`no stack "${opts.stack}" in this plan; stacks: ${names.join(", ")}`);
@@ -77,6 +82,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     stacks.push({
       stack,
       kind,
+      region,
       records: evaluation.records,
       document: toPlanDocument(
         stack,
@@ -95,7 +101,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     if (opts.stack === undefined || opts.stack === r.stack)
       await plan(r.stack, "region", r.flat, r.config.region);
   }
-  return { project, stacks };
+  const figures = planFigures(stacks);
+  return {
+    project,
+    stacks: stacks.map((s) => ({
+      ...s,
+      document: { ...s.document, figures: figures.get(s.stack) },
+    })),
+  };
 }
 
 /** The mandatory violations of a plan; any one of them fails it. */
