@@ -299,4 +299,13 @@ describe("global security by config", () => {
       config((raw) => (raw.audit = { retentionDays: 30, archiveAfterDays: 90 })),
     ).toThrow(/platform:audit\.archiveAfterDays/);
   });
+
+  it("refuses query-log and CloudFront WAF log retentions CloudWatch Logs would reject", () => {
+    expect(() =>
+      config((raw) => (raw.dnsSecurity = { queryLogging: true, queryLogRetentionDays: 10 })),
+    ).toThrow(/platform:dnsSecurity\.queryLogRetentionDays.*not a CloudWatch Logs retention value/);
+    expect(() => config((raw) => (raw.waf = { enabled: true, logRetentionDays: 2 }))).toThrow(
+      ConfigError,
+    );
+  });
 });

@@ -151,9 +151,10 @@ describe("FailoverDrills", () => {
       `arn:aws:ec2:${REGION}:${ACCOUNT}:network-acl/*`,
       ...SUBNETS.map((s) => `arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/${s}`),
     ]);
-    expect(policy.Statement.find((s) => s.Sid === "PauseReplicationOfThisReplica")!.Resource).toBe(
-      TABLE,
-    );
+    // FIS writes its deny statement into the replica's policy and its stream's policy.
+    expect(
+      policy.Statement.find((s) => s.Sid === "PauseReplicationOfThisReplica")!.Resource,
+    ).toEqual([TABLE, `${TABLE}/stream/*`]);
     const onStar = policy.Statement.filter((s) => s.Resource === "*").flatMap((s) => s.Action);
     expect(onStar.every((a) => /:(Describe|Get)/.test(a))).toBe(true);
   });

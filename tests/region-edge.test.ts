@@ -13,6 +13,8 @@ import {
   canaryRolePolicy,
 } from "../components/region/canaries";
 import { MANAGED_RULE_GROUPS, webAclRules } from "../components/region/waf";
+import { ConfigError } from "../lib/config/errors";
+import { parseRegionConfig } from "../lib/config/parse";
 import { evaluateResources } from "../policy/offline";
 import { KEY_ARN, evaluatePlatform, globalView, ofType, one, regionConfig } from "./region-helpers";
 
@@ -67,6 +69,20 @@ describe("the ALB's web ACL", () => {
       { count: {} },
     ]);
     expect(rules[0].action).toEqual({ block: {} });
+  });
+
+  it("refuses a log retention CloudWatch Logs would reject, naming the key and the allowed values", () => {
+    const rejected = () =>
+      parseRegionConfig("eu-central-1", {
+        ...regionConfig(),
+        waf: { enabled: true, logRetentionDays: 45 },
+      });
+    expect(rejected).toThrow(ConfigError);
+    expect(rejected).toThrow(/platform:waf\.logRetentionDays.*allowed: 1, 3, 5, 7, 14, 30, 60, 90/);
+    expect(
+      regionConfig((raw) => (raw.waf = { enabled: true, logRetentionDays: 400 })).waf
+        .logRetentionDays,
+    ).toBe(400);
   });
 });
 

@@ -56,8 +56,11 @@ export function fisTrustPolicy(s: Pick<DrillScope, "partition" | "region" | "acc
  * What the templates need, and no more: the cluster (pod actions), the FIS-tagged network ACLs it
  * creates in this VPC and swaps onto the app subnets only (after the AWS managed policy
  * AWSFaultInjectionSimulatorNetworkAccess, narrowed to this VPC and these subnets), and the
- * resource policy of this region's table replica (the pause action adds and removes a statement
- * denying the replication role). Describe/List calls have no resource types and stay on "*".
+ * resource policies of this region's table replica and its stream (the pause action adds and
+ * removes a statement denying the replication role on both). Describe/List calls have no resource
+ * types and stay on "*". Each action's permissions are listed in
+ * https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html (pod actions:
+ * eks:DescribeCluster, ec2:DescribeSubnets, tag:GetResources).
  */
 export function fisRolePolicy(s: DrillScope): PolicyDocument {
   const ec2 = `arn:${s.partition}:ec2:${s.region}:${s.accountId}`;
@@ -114,6 +117,9 @@ export function fisRolePolicy(s: DrillScope): PolicyDocument {
       Resource: "*",
     },
     {
+      // The pause adds its deny statement to the replica's resource policy and to its stream's
+      // (table/<name>/stream/<label>), so both need the policy actions.
+      // https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#global-table-pause-replication
       Sid: "PauseReplicationOfThisReplica",
       Effect: "Allow",
       Action: [
@@ -122,7 +128,7 @@ export function fisRolePolicy(s: DrillScope): PolicyDocument {
         "dynamodb:GetResourcePolicy",
         "dynamodb:PutResourcePolicy",
       ],
-      Resource: s.tableArn,
+      Resource: [s.tableArn, `${s.tableArn}/stream/*`],
     },
     {
       Sid: "ResolveTargets",
