@@ -74,9 +74,10 @@ export function canaryRolePolicy(s: {
 }): PolicyDocument {
   return doc(
     {
+      // AWS lists GetObject with PutObject on the results folder for every canary role.
       Sid: "WriteArtifacts",
       Effect: "Allow",
-      Action: ["s3:PutObject"],
+      Action: ["s3:GetObject", "s3:PutObject"],
       Resource: `${s.bucketArn}/canary/*`,
     },
     {
