@@ -170,7 +170,11 @@ export function notificationTopicPolicy(
   );
 }
 
-/** EventBridge may assume this role to forward findings from one region's rule. */
+/**
+ * EventBridge may assume this role to forward findings from one region's rule; EventBridge sets
+ * aws:SourceAccount (the rule's account) when it acts for a rule.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html
+ */
 export function findingsForwardTrust(a: Account): PolicyDocument {
   return doc({
     Sid: "AssumedByEventBridge",

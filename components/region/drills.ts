@@ -36,7 +36,10 @@ export interface DrillScope {
 export const subnetArn = (s: DrillScope, id: string): string =>
   `arn:${s.partition}:ec2:${s.region}:${s.accountId}:subnet/${id}`;
 
-/** FIS assumes the role for this account's experiments in this region only. */
+/**
+ * FIS assumes the role for this account's experiments in this region only (the confused-deputy
+ * conditions of https://docs.aws.amazon.com/fis/latest/userguide/getting-started-iam-service-role.html).
+ */
 export function fisTrustPolicy(s: Pick<DrillScope, "partition" | "region" | "accountId">) {
   return doc({
     Sid: "AssumedByFis",
