@@ -159,6 +159,49 @@ describe("FailoverDrills", () => {
     expect(onStar.every((a) => /:(Describe|Get)/.test(a))).toBe(true);
   });
 
+  it("grants every permission the FIS actions reference lists for the four actions", () => {
+    const policy = fisRolePolicy({
+      partition: "aws",
+      region: REGION,
+      accountId: ACCOUNT,
+      clusterName: "c",
+      vpcId: "vpc-1",
+      appSubnetIds: SUBNETS,
+      tableArn: TABLE,
+    });
+    const granted = new Set(policy.Statement.flatMap((s) => [s.Action].flat()));
+    // https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html
+    const documented = {
+      "aws:eks:pod-delete": ["eks:DescribeCluster", "ec2:DescribeSubnets", "tag:GetResources"],
+      "aws:eks:pod-cpu-stress": ["eks:DescribeCluster", "ec2:DescribeSubnets", "tag:GetResources"],
+      "aws:network:disrupt-connectivity": [
+        "ec2:CreateNetworkAcl",
+        "ec2:CreateNetworkAclEntry",
+        "ec2:CreateTags",
+        "ec2:DeleteNetworkAcl",
+        "ec2:DescribeManagedPrefixLists",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
+        "ec2:ReplaceNetworkAclAssociation",
+      ],
+      "aws:dynamodb:global-table-pause-replication": [
+        "dynamodb:PutResourcePolicy",
+        "dynamodb:DeleteResourcePolicy",
+        "dynamodb:GetResourcePolicy",
+        "dynamodb:DescribeTable",
+        "tag:GetResources",
+      ],
+    };
+    for (const [action, permissions] of Object.entries(documented)) {
+      expect({ action, missing: permissions.filter((p) => !granted.has(p)) }).toEqual({
+        action,
+        missing: [],
+      });
+    }
+  });
+
   it("leaves the subnet cut out without a failover alarm, and refuses templates that cannot stop", async () => {
     const ev = await evaluate(args({ failoverStopAlarmArns: [] }));
     expect(

@@ -116,6 +116,7 @@ export function fisRolePolicy(s: DrillScope): PolicyDocument {
         "ec2:DescribeNetworkAcls",
         "ec2:DescribeSubnets",
         "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
       ],
       Resource: "*",
     },
