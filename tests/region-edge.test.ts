@@ -6,10 +6,13 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { strFromU8, unzipSync } from "fflate";
 import {
   CANARY_HANDLER,
   CANARY_RUNTIME,
   CANARY_SOURCE,
+  CANARY_ZIP_PATH,
+  canaryCodeZip,
   canaryRolePolicy,
 } from "../components/region/canaries";
 import { MANAGED_RULE_GROUPS, webAclRules } from "../components/region/waf";
@@ -163,6 +166,25 @@ describe("canaries", () => {
       },
     ]);
     expect(evaluateResources(ev.records).violations).toEqual([]);
+  });
+
+  it("uploads the script as zip bytes where the runtime loads it, never as an archive asset", async () => {
+    const ev = await evaluatePlatform(regionConfig((raw) => (raw.drills = { canaries: true })));
+    const code = one(ev.records, "aws:s3/bucketObjectv2:BucketObjectv2");
+    // The provider takes only a file asset in `source`; an archive there fails a real `up`.
+    expect(code.inputs.source).toBeUndefined();
+    const zip = new Uint8Array(Buffer.from(String(code.inputs.contentBase64), "base64"));
+    const entries = unzipSync(zip);
+    expect(Object.keys(entries)).toEqual([CANARY_ZIP_PATH]);
+    expect(CANARY_ZIP_PATH).toBe(
+      `nodejs/node_modules/${CANARY_HANDLER.replace(/\.handler$/, "")}.js`,
+    );
+    expect(strFromU8(entries[CANARY_ZIP_PATH])).toBe(CANARY_SOURCE);
+    // Same script, same bytes: no update on every run.
+    expect(Buffer.from(canaryCodeZip()).equals(Buffer.from(zip))).toBe(true);
+    for (const c of ofType(ev.records, "aws:synthetics/canary:Canary")) {
+      expect(c.inputs.s3Key).toBe(code.inputs.key);
+    }
   });
 
   it("scopes the execution role to the bucket, the key through S3 and the canaries' logs", () => {
