@@ -24,6 +24,7 @@ const args = (edit: Partial<FailoverDrillsArgs> = {}): FailoverDrillsArgs => ({
   region: REGION,
   clusterName: "platform-euc1",
   vpcId: "vpc-0123",
+  vpcCidr: "10.20.0.0/16",
   appSubnetIds: SUBNETS,
   tableArn: TABLE,
   targetService: "svc-a",
@@ -124,6 +125,24 @@ describe("FailoverDrills", () => {
     expect(
       ofType(ev.records, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"),
     ).toEqual([]);
+  });
+
+  it("lets FIS's pod reach the API server through the mesh's default-deny egress, not the service's pods", async () => {
+    const ev = await evaluate(args());
+    const policy = one(ev.records, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    expect(policy.inputs).toMatchObject({
+      metadata: { namespace: "svc-a" },
+      spec: {
+        podSelector: { matchExpressions: [{ key: "app", operator: "NotIn", values: ["svc-a"] }] },
+        policyTypes: ["Egress"],
+        egress: [
+          { to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }] },
+        ],
+      },
+    });
+    // The templates wait for it: an experiment started before it exists would hang.
+    const template = ofType(ev.records, "aws:fis/experimentTemplate:ExperimentTemplate")[0];
+    expect(template.dependencies).toContain(policy.urn);
   });
 
   it("is clean under the policy pack (role scoped, FIS-only trust, alarm stops)", async () => {

@@ -159,6 +159,25 @@ export const FIS_RBAC_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
   { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] },
 ];
 
+/**
+ * The mesh denies all egress in a service's namespace except to its own pods' callees
+ * (components/mesh/network-policy.ts); the pod FIS starts there must reach the Kubernetes API
+ * (the cluster's private endpoint ENIs, in the VPC, on 443) to delete pods or attach ephemeral
+ * containers. FIS's own pod carries no `app` label of ours (its labels are FIS's), so the policy
+ * selects every pod of the namespace that is not the service's.
+ * https://docs.aws.amazon.com/fis/latest/userguide/eks-pod-actions.html
+ */
+export function fisPodEgressPolicy(
+  service: string,
+  vpcCidr: string,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchExpressions: [{ key: "app", operator: "NotIn", values: [service] }] },
+    policyTypes: ["Egress"],
+    egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 443 }] }],
+  };
+}
+
 const param = (entries: Record<string, string>) =>
   Object.entries(entries).map(([key, value]) => ({ key, value }));
 
@@ -169,6 +188,8 @@ export interface FailoverDrillsArgs {
   region: string;
   clusterName: pulumi.Input<string>;
   vpcId: pulumi.Input<string>;
+  /** The VPC's CIDR, where the cluster's API endpoint is (the FIS pod's egress). */
+  vpcCidr: string;
   appSubnetIds: pulumi.Input<string[]>;
   /** This region's replica of the global table. */
   tableArn: pulumi.Input<string>;
@@ -269,6 +290,15 @@ export class FailoverDrills extends pulumi.ComponentResource {
       parent,
     );
 
+    const egress = new k8s.networking.v1.NetworkPolicy(
+      `${name}-fis`,
+      {
+        metadata: { name: "allow-fis-pod-egress", namespace },
+        spec: fisPodEgressPolicy(args.targetService, args.vpcCidr),
+      },
+      parent,
+    );
+
     const stop = (arns: pulumi.Input<string>[]) =>
       arns.map((value) => ({ source: "aws:cloudwatch:alarm", value }));
     const duration = isoMinutes(args.durationMinutes);
@@ -365,7 +395,7 @@ export class FailoverDrills extends pulumi.ComponentResource {
       templateIds[key] = new aws.fis.ExperimentTemplate(
         `${name}-${key}`,
         { ...template, tags: { Name: `${name}-${key}` } },
-        { ...parent, dependsOn: [rolePolicy, accessEntry, binding] },
+        { ...parent, dependsOn: [rolePolicy, accessEntry, binding, egress] },
       ).id;
     }
     this.templateIds = templateIds;
