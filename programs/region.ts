@@ -54,6 +54,7 @@ export async function regionProgram(config: RegionConfig): Promise<Record<string
         region: config.region,
         clusterName: platform.clusterName,
         vpcId: platform.vpcId,
+        vpcCidr: config.network.vpcCidr,
         appSubnetIds: platform.appSubnetIds,
         tableArn: global.fabric.tableArn,
         targetService: target,

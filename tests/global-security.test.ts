@@ -205,6 +205,13 @@ describe("the committed global stack", async () => {
         ArnLike: { "aws:SourceArn": "arn:aws:route53:::hostedzone/*" },
       },
     });
+    // The grant statement is AWS's documented one: a condition on a key Route 53 does not send
+    // would deny the grant and fail the key-signing key.
+    const grant = doc(key.inputs.policy).Statement.find(
+      (s) => s.Sid === "AllowRoute53DnssecToCreateGrant",
+    )!;
+    expect(grant.Action).toBe("kms:CreateGrant");
+    expect(grant.Condition).toEqual({ Bool: { "kms:GrantIsForAWSResource": "true" } });
     const zone = one(ev.records, "aws:route53/zone:Zone");
     expect(one(ev.records, "aws:route53/keySigningKey:KeySigningKey").inputs).toMatchObject({
       hostedZoneId: zone.outputs.zoneId,
@@ -298,5 +305,14 @@ describe("global security by config", () => {
     expect(() =>
       config((raw) => (raw.audit = { retentionDays: 30, archiveAfterDays: 90 })),
     ).toThrow(/platform:audit\.archiveAfterDays/);
+  });
+
+  it("refuses query-log and CloudFront WAF log retentions CloudWatch Logs would reject", () => {
+    expect(() =>
+      config((raw) => (raw.dnsSecurity = { queryLogging: true, queryLogRetentionDays: 10 })),
+    ).toThrow(/platform:dnsSecurity\.queryLogRetentionDays.*not a CloudWatch Logs retention value/);
+    expect(() => config((raw) => (raw.waf = { enabled: true, logRetentionDays: 2 }))).toThrow(
+      ConfigError,
+    );
   });
 });

@@ -24,6 +24,7 @@ const args = (edit: Partial<FailoverDrillsArgs> = {}): FailoverDrillsArgs => ({
   region: REGION,
   clusterName: "platform-euc1",
   vpcId: "vpc-0123",
+  vpcCidr: "10.20.0.0/16",
   appSubnetIds: SUBNETS,
   tableArn: TABLE,
   targetService: "svc-a",
@@ -126,6 +127,24 @@ describe("FailoverDrills", () => {
     ).toEqual([]);
   });
 
+  it("lets FIS's pod reach the API server through the mesh's default-deny egress, not the service's pods", async () => {
+    const ev = await evaluate(args());
+    const policy = one(ev.records, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    expect(policy.inputs).toMatchObject({
+      metadata: { namespace: "svc-a" },
+      spec: {
+        podSelector: { matchExpressions: [{ key: "app", operator: "NotIn", values: ["svc-a"] }] },
+        policyTypes: ["Egress"],
+        egress: [
+          { to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }] },
+        ],
+      },
+    });
+    // The templates wait for it: an experiment started before it exists would hang.
+    const template = ofType(ev.records, "aws:fis/experimentTemplate:ExperimentTemplate")[0];
+    expect(template.dependencies).toContain(policy.urn);
+  });
+
   it("is clean under the policy pack (role scoped, FIS-only trust, alarm stops)", async () => {
     const ev = await evaluate(args());
     expect(evaluateResources(ev.records).violations).toEqual([]);
@@ -151,11 +170,55 @@ describe("FailoverDrills", () => {
       `arn:aws:ec2:${REGION}:${ACCOUNT}:network-acl/*`,
       ...SUBNETS.map((s) => `arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/${s}`),
     ]);
-    expect(policy.Statement.find((s) => s.Sid === "PauseReplicationOfThisReplica")!.Resource).toBe(
-      TABLE,
-    );
+    // FIS writes its deny statement into the replica's policy and its stream's policy.
+    expect(
+      policy.Statement.find((s) => s.Sid === "PauseReplicationOfThisReplica")!.Resource,
+    ).toEqual([TABLE, `${TABLE}/stream/*`]);
     const onStar = policy.Statement.filter((s) => s.Resource === "*").flatMap((s) => s.Action);
     expect(onStar.every((a) => /:(Describe|Get)/.test(a))).toBe(true);
+  });
+
+  it("grants every permission the FIS actions reference lists for the four actions", () => {
+    const policy = fisRolePolicy({
+      partition: "aws",
+      region: REGION,
+      accountId: ACCOUNT,
+      clusterName: "c",
+      vpcId: "vpc-1",
+      appSubnetIds: SUBNETS,
+      tableArn: TABLE,
+    });
+    const granted = new Set(policy.Statement.flatMap((s) => [s.Action].flat()));
+    // https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html
+    const documented = {
+      "aws:eks:pod-delete": ["eks:DescribeCluster", "ec2:DescribeSubnets", "tag:GetResources"],
+      "aws:eks:pod-cpu-stress": ["eks:DescribeCluster", "ec2:DescribeSubnets", "tag:GetResources"],
+      "aws:network:disrupt-connectivity": [
+        "ec2:CreateNetworkAcl",
+        "ec2:CreateNetworkAclEntry",
+        "ec2:CreateTags",
+        "ec2:DeleteNetworkAcl",
+        "ec2:DescribeManagedPrefixLists",
+        "ec2:DescribeNetworkAcls",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
+        "ec2:ReplaceNetworkAclAssociation",
+      ],
+      "aws:dynamodb:global-table-pause-replication": [
+        "dynamodb:PutResourcePolicy",
+        "dynamodb:DeleteResourcePolicy",
+        "dynamodb:GetResourcePolicy",
+        "dynamodb:DescribeTable",
+        "tag:GetResources",
+      ],
+    };
+    for (const [action, permissions] of Object.entries(documented)) {
+      expect({ action, missing: permissions.filter((p) => !granted.has(p)) }).toEqual({
+        action,
+        missing: [],
+      });
+    }
   });
 
   it("leaves the subnet cut out without a failover alarm, and refuses templates that cannot stop", async () => {

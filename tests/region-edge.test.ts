@@ -6,13 +6,18 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { strFromU8, unzipSync } from "fflate";
 import {
   CANARY_HANDLER,
   CANARY_RUNTIME,
   CANARY_SOURCE,
+  CANARY_ZIP_PATH,
+  canaryCodeZip,
   canaryRolePolicy,
 } from "../components/region/canaries";
 import { MANAGED_RULE_GROUPS, webAclRules } from "../components/region/waf";
+import { ConfigError } from "../lib/config/errors";
+import { parseRegionConfig } from "../lib/config/parse";
 import { evaluateResources } from "../policy/offline";
 import { KEY_ARN, evaluatePlatform, globalView, ofType, one, regionConfig } from "./region-helpers";
 
@@ -67,6 +72,20 @@ describe("the ALB's web ACL", () => {
       { count: {} },
     ]);
     expect(rules[0].action).toEqual({ block: {} });
+  });
+
+  it("refuses a log retention CloudWatch Logs would reject, naming the key and the allowed values", () => {
+    const rejected = () =>
+      parseRegionConfig("eu-central-1", {
+        ...regionConfig(),
+        waf: { enabled: true, logRetentionDays: 45 },
+      });
+    expect(rejected).toThrow(ConfigError);
+    expect(rejected).toThrow(/platform:waf\.logRetentionDays.*allowed: 1, 3, 5, 7, 14, 30, 60, 90/);
+    expect(
+      regionConfig((raw) => (raw.waf = { enabled: true, logRetentionDays: 400 })).waf
+        .logRetentionDays,
+    ).toBe(400);
   });
 });
 
@@ -149,6 +168,25 @@ describe("canaries", () => {
     expect(evaluateResources(ev.records).violations).toEqual([]);
   });
 
+  it("uploads the script as zip bytes where the runtime loads it, never as an archive asset", async () => {
+    const ev = await evaluatePlatform(regionConfig((raw) => (raw.drills = { canaries: true })));
+    const code = one(ev.records, "aws:s3/bucketObjectv2:BucketObjectv2");
+    // The provider takes only a file asset in `source`; an archive there fails a real `up`.
+    expect(code.inputs.source).toBeUndefined();
+    const zip = new Uint8Array(Buffer.from(String(code.inputs.contentBase64), "base64"));
+    const entries = unzipSync(zip);
+    expect(Object.keys(entries)).toEqual([CANARY_ZIP_PATH]);
+    expect(CANARY_ZIP_PATH).toBe(
+      `nodejs/node_modules/${CANARY_HANDLER.replace(/\.handler$/, "")}.js`,
+    );
+    expect(strFromU8(entries[CANARY_ZIP_PATH])).toBe(CANARY_SOURCE);
+    // Same script, same bytes: no update on every run.
+    expect(Buffer.from(canaryCodeZip()).equals(Buffer.from(zip))).toBe(true);
+    for (const c of ofType(ev.records, "aws:synthetics/canary:Canary")) {
+      expect(c.inputs.s3Key).toBe(code.inputs.key);
+    }
+  });
+
   it("scopes the execution role to the bucket, the key through S3 and the canaries' logs", () => {
     const policy = canaryRolePolicy({
       partition: "aws",
@@ -159,9 +197,11 @@ describe("canaries", () => {
     });
     const star = policy.Statement.filter((s) => s.Resource === "*").flatMap((s) => s.Action);
     expect(star.sort()).toEqual(["cloudwatch:PutMetricData", "s3:ListAllMyBuckets"]);
-    expect(policy.Statement.find((s) => s.Sid === "WriteArtifacts")!.Resource).toBe(
-      "arn:aws:s3:::artifacts/canary/*",
-    );
+    expect(policy.Statement.find((s) => s.Sid === "WriteArtifacts")).toMatchObject({
+      // The documented canary role reads and writes its results folder.
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: "arn:aws:s3:::artifacts/canary/*",
+    });
   });
 });
 

@@ -170,7 +170,11 @@ export function notificationTopicPolicy(
   );
 }
 
-/** EventBridge may assume this role to forward findings from one region's rule. */
+/**
+ * EventBridge may assume this role to forward findings from one region's rule; EventBridge sets
+ * aws:SourceAccount (the rule's account) when it acts for a rule.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html
+ */
 export function findingsForwardTrust(a: Account): PolicyDocument {
   return doc({
     Sid: "AssumedByEventBridge",
@@ -193,8 +197,9 @@ export function findingsForwardPolicy(homeBusArn: Str): PolicyDocument {
 
 /**
  * The DNSSEC key-signing key's KMS key: the account root delegates to IAM, and Route 53's DNSSEC
- * service may read the public key, sign and describe, and create the grant it needs, on behalf of
- * this account's hosted zones only.
+ * service may read the public key, sign and describe on behalf of this account's hosted zones only
+ * (the confused-deputy conditions AWS documents for this statement), and create the grant it needs
+ * for an AWS resource.
  * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/access-control-managing-permissions.html#KMS-key-policy-for-DNSSEC
  */
 export function dnssecKeyPolicy(a: Account): PolicyDocument {
@@ -219,15 +224,15 @@ export function dnssecKeyPolicy(a: Account): PolicyDocument {
       },
     },
     {
+      // Exactly the documented statement: Route 53 does not promise aws:SourceAccount in the
+      // request context of its CreateGrant, and a condition on an absent key denies the grant
+      // (and so the key-signing key). Only AWS services can use a grant this statement allows.
       Sid: "AllowRoute53DnssecToCreateGrant",
       Effect: "Allow",
       Principal: { Service: "dnssec-route53.amazonaws.com" },
       Action: "kms:CreateGrant",
       Resource: "*",
-      Condition: {
-        Bool: { "kms:GrantIsForAWSResource": "true" },
-        StringEquals: { "aws:SourceAccount": a.accountId },
-      },
+      Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
     },
   );
 }

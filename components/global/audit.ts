@@ -81,7 +81,11 @@ export const AUDIT_EVENTS: readonly AuditEvent[] = [
   },
 ];
 
-/** Advanced event selectors: management events always; data events of the given ARNs by config. */
+/**
+ * Advanced event selectors: management events always; data events of the given ARNs by config
+ * (DynamoDB tables by `resources.ARN` equals, S3 objects by bucket-ARN prefix).
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html
+ */
 export function eventSelectors(
   dataEvents: boolean,
   tableArns: readonly pulumi.Input<string>[],
@@ -291,7 +295,8 @@ export class PlatformAudit extends pulumi.ComponentResource {
         enableLogFileValidation: true,
         enableLogging: true,
         kmsKeyId: args.kmsKeyArn,
-        // CloudTrail wants the group's ARN with the ":*" of its streams.
+        // CloudTrail wants the group's ARN with the ":*" of its streams (the provider's
+        // LogGroup.arn has none). https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html
         cloudWatchLogsGroupArn: pulumi.interpolate`${logGroup.arn}:*`,
         cloudWatchLogsRoleArn: logsRole.arn,
         advancedEventSelectors: eventSelectors(

@@ -36,7 +36,10 @@ export interface DrillScope {
 export const subnetArn = (s: DrillScope, id: string): string =>
   `arn:${s.partition}:ec2:${s.region}:${s.accountId}:subnet/${id}`;
 
-/** FIS assumes the role for this account's experiments in this region only. */
+/**
+ * FIS assumes the role for this account's experiments in this region only (the confused-deputy
+ * conditions of https://docs.aws.amazon.com/fis/latest/userguide/getting-started-iam-service-role.html).
+ */
 export function fisTrustPolicy(s: Pick<DrillScope, "partition" | "region" | "accountId">) {
   return doc({
     Sid: "AssumedByFis",
@@ -56,8 +59,11 @@ export function fisTrustPolicy(s: Pick<DrillScope, "partition" | "region" | "acc
  * What the templates need, and no more: the cluster (pod actions), the FIS-tagged network ACLs it
  * creates in this VPC and swaps onto the app subnets only (after the AWS managed policy
  * AWSFaultInjectionSimulatorNetworkAccess, narrowed to this VPC and these subnets), and the
- * resource policy of this region's table replica (the pause action adds and removes a statement
- * denying the replication role). Describe/List calls have no resource types and stay on "*".
+ * resource policies of this region's table replica and its stream (the pause action adds and
+ * removes a statement denying the replication role on both). Describe/List calls have no resource
+ * types and stay on "*". Each action's permissions are listed in
+ * https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html (pod actions:
+ * eks:DescribeCluster, ec2:DescribeSubnets, tag:GetResources).
  */
 export function fisRolePolicy(s: DrillScope): PolicyDocument {
   const ec2 = `arn:${s.partition}:ec2:${s.region}:${s.accountId}`;
@@ -110,10 +116,14 @@ export function fisRolePolicy(s: DrillScope): PolicyDocument {
         "ec2:DescribeNetworkAcls",
         "ec2:DescribeSubnets",
         "ec2:DescribeVpcs",
+        "ec2:GetManagedPrefixListEntries",
       ],
       Resource: "*",
     },
     {
+      // The pause adds its deny statement to the replica's resource policy and to its stream's
+      // (table/<name>/stream/<label>), so both need the policy actions.
+      // https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#global-table-pause-replication
       Sid: "PauseReplicationOfThisReplica",
       Effect: "Allow",
       Action: [
@@ -122,7 +132,7 @@ export function fisRolePolicy(s: DrillScope): PolicyDocument {
         "dynamodb:GetResourcePolicy",
         "dynamodb:PutResourcePolicy",
       ],
-      Resource: s.tableArn,
+      Resource: [s.tableArn, `${s.tableArn}/stream/*`],
     },
     {
       Sid: "ResolveTargets",
@@ -149,6 +159,25 @@ export const FIS_RBAC_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
   { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] },
 ];
 
+/**
+ * The mesh denies all egress in a service's namespace except to its own pods' callees
+ * (components/mesh/network-policy.ts); the pod FIS starts there must reach the Kubernetes API
+ * (the cluster's private endpoint ENIs, in the VPC, on 443) to delete pods or attach ephemeral
+ * containers. FIS's own pod carries no `app` label of ours (its labels are FIS's), so the policy
+ * selects every pod of the namespace that is not the service's.
+ * https://docs.aws.amazon.com/fis/latest/userguide/eks-pod-actions.html
+ */
+export function fisPodEgressPolicy(
+  service: string,
+  vpcCidr: string,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchExpressions: [{ key: "app", operator: "NotIn", values: [service] }] },
+    policyTypes: ["Egress"],
+    egress: [{ to: [{ ipBlock: { cidr: vpcCidr } }], ports: [{ protocol: "TCP", port: 443 }] }],
+  };
+}
+
 const param = (entries: Record<string, string>) =>
   Object.entries(entries).map(([key, value]) => ({ key, value }));
 
@@ -159,6 +188,8 @@ export interface FailoverDrillsArgs {
   region: string;
   clusterName: pulumi.Input<string>;
   vpcId: pulumi.Input<string>;
+  /** The VPC's CIDR, where the cluster's API endpoint is (the FIS pod's egress). */
+  vpcCidr: string;
   appSubnetIds: pulumi.Input<string[]>;
   /** This region's replica of the global table. */
   tableArn: pulumi.Input<string>;
@@ -259,6 +290,15 @@ export class FailoverDrills extends pulumi.ComponentResource {
       parent,
     );
 
+    const egress = new k8s.networking.v1.NetworkPolicy(
+      `${name}-fis`,
+      {
+        metadata: { name: "allow-fis-pod-egress", namespace },
+        spec: fisPodEgressPolicy(args.targetService, args.vpcCidr),
+      },
+      parent,
+    );
+
     const stop = (arns: pulumi.Input<string>[]) =>
       arns.map((value) => ({ source: "aws:cloudwatch:alarm", value }));
     const duration = isoMinutes(args.durationMinutes);
@@ -355,7 +395,7 @@ export class FailoverDrills extends pulumi.ComponentResource {
       templateIds[key] = new aws.fis.ExperimentTemplate(
         `${name}-${key}`,
         { ...template, tags: { Name: `${name}-${key}` } },
-        { ...parent, dependsOn: [rolePolicy, accessEntry, binding] },
+        { ...parent, dependsOn: [rolePolicy, accessEntry, binding, egress] },
       ).id;
     }
     this.templateIds = templateIds;

@@ -250,6 +250,21 @@ const auroraEngineVersion = z
   .default(AURORA_ENGINE_VERSION);
 
 /**
+ * The retention values CloudWatch Logs accepts (PutRetentionPolicy; the provider rejects any
+ * other): https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+ */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+const logRetentionDays = z
+  .number()
+  .int()
+  .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+    message: `not a CloudWatch Logs retention value (allowed: ${LOG_RETENTION_DAYS.join(", ")})`,
+  });
+
+/**
  * AWS WAF in front of a public entry point (a regional ALB, or CloudFront): the AWS managed
  * common, known-bad-inputs and IP-reputation rule groups and a per-IP rate-based rule.
  * https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
@@ -270,7 +285,7 @@ export const wafSchema = z
     /** @default block - count only reports what the managed rule groups would block (for tuning) */
     managedRulesAction: z.enum(["block", "count"]).default("block"),
     /** @default 90 - days the WAF logs are kept (a CloudWatch Logs retention value) */
-    logRetentionDays: z.number().int().min(1).default(90),
+    logRetentionDays: logRetentionDays.default(90),
   })
   .strict();
 export type WafConfig = z.infer<typeof wafSchema>;
@@ -322,7 +337,7 @@ export const dnsSecuritySchema = z
     /** @default false - public DNS query logging to CloudWatch Logs in us-east-1 */
     queryLogging: z.boolean().default(false),
     /** @default 30 - days the query logs are kept (a CloudWatch Logs retention value) */
-    queryLogRetentionDays: z.number().int().min(1).default(30),
+    queryLogRetentionDays: logRetentionDays.default(30),
   })
   .strict();
 
