@@ -191,6 +191,7 @@ export async function buildPortal(options: PortalOptions): Promise<Portal> {
   });
 
   app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("X-Content-Type-Options", "nosniff");
     if (request.method === "GET" || request.method === "HEAD") return payload;
     const entry: AuditEntry = {
       time: new Date().toISOString(),

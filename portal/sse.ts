@@ -31,6 +31,7 @@ export function streamEvents(
     "Cache-Control": "no-cache, no-transform",
     Connection: "keep-alive",
     "X-Accel-Buffering": "no",
+    "X-Content-Type-Options": "nosniff",
   });
   res.write("retry: 2000\n\n");
   let open = true;

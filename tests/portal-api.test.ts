@@ -241,9 +241,12 @@ describe("runs", () => {
     ]);
     const list = await json<{ runs: RunRecord[] }>(await t.call("/api/runs"));
     expect(list.runs[0].id).toBe(run.id);
+    expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+    const stacksResponse = await t.call("/api/stacks");
+    expect(stacksResponse.headers.get("x-content-type-options")).toBe("nosniff");
     const stacks = await json<{
       stacks: { stack: string; lastRun: { id: string; stackStatus: string } | null }[];
-    }>(await t.call("/api/stacks"));
+    }>(stacksResponse);
     expect(stacks.stacks.find((s) => s.stack === "global")?.lastRun).toMatchObject({
       id: run.id,
       stackStatus: "succeeded",
