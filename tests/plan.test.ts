@@ -178,7 +178,7 @@ describe("the plan command's text and diagram", { timeout: PLAN_TIMEOUT }, () =>
     ]);
     expect(text).toMatch(/^ \+ {3}pulumi:pulumi:Stack +platform-global +create$/m);
     expect(text).toMatch(/^ \+ {3}├─ platform:region:Platform +platform +create$/m);
-    expect(text).toMatch(/^ > {3}└─ pulumi:pulumi:StackReference +global +read$/m);
+    expect(text).toMatch(/^ > {3}[├└]─ pulumi:pulumi:StackReference +global +read$/m);
     const summaries = [...text.matchAll(/^Resources:\n {4}\+ (\d+) to create$/gm)];
     expect(summaries).toHaveLength(3);
     expect(text).toContain("(shortened: `npm run plan -- --out DIR` writes every value in full)");
