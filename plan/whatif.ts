@@ -110,12 +110,13 @@ export function diffLines(current: PlanResult, next: PlanResult): string[] {
 
   const figures = (r: PlanResult, stack: string) =>
     r.stacks.find((s) => s.stack === stack)?.document.figures;
+  // The platform's data figures are the global stack's: said once, on the global stack's lines.
+  const platform = (r: PlanResult): Figures | undefined => {
+    const p = figures(r, global)?.platform;
+    return p && { ...p, data: [] };
+  };
   const figureLines = [
-    ...figureChanges(
-      "platform ",
-      figures(current, global)?.platform,
-      figures(next, global)?.platform,
-    ),
+    ...figureChanges("platform ", platform(current), platform(next)),
     ...figureChanges("global ", figures(current, global)?.stack, figures(next, global)?.stack),
     ...[...after]
       .filter((s) => s !== global)
