@@ -63,6 +63,8 @@ export interface WireEngine {
   readonly logs: EngineLog[];
   /** Every monitor call that failed, with its message. */
   readonly failures: string[];
+  /** When each resource registration arrived (process.hrtime.bigint()), with its type. */
+  readonly registrations: Array<{ readonly type: string; readonly at: bigint }>;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ function asServiceError(err: unknown): grpc.ServiceError {
 export async function startWireEngine(monitor: RecordingMonitor): Promise<WireEngine> {
   const logs: EngineLog[] = [];
   const failures: string[] = [];
+  const registrations: WireEngine["registrations"] = [];
   let rootUrn = "";
 
   // Forwards one unary call to the recording monitor. The mock monitor answers some calls with
@@ -104,6 +107,7 @@ export async function startWireEngine(monitor: RecordingMonitor): Promise<WireEn
       ).catch((err: unknown) => callback(asServiceError(err)));
     };
 
+  const registerResource = forward("registerResource");
   const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
   server.addService(resourceRpc.ResourceMonitorService, {
     supportsFeature: (
@@ -114,7 +118,13 @@ export async function startWireEngine(monitor: RecordingMonitor): Promise<WireEn
       response.setHassupport(FEATURES.has(call.request.getId()));
       callback(null, response);
     },
-    registerResource: forward("registerResource"),
+    registerResource: (
+      call: grpc.ServerUnaryCall<resourcePb.RegisterResourceRequest, unknown>,
+      callback: Callback,
+    ) => {
+      registrations.push({ type: call.request.getType(), at: process.hrtime.bigint() });
+      registerResource(call, callback);
+    },
     readResource: forward("readResource"),
     registerResourceOutputs: forward("registerResourceOutputs", () => new Empty()),
     invoke: forward("invoke"),
@@ -154,6 +164,7 @@ export async function startWireEngine(monitor: RecordingMonitor): Promise<WireEn
     address: `127.0.0.1:${port}`,
     logs,
     failures,
+    registrations,
     close: () =>
       new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve());

@@ -77,7 +77,10 @@ export function waitForExit(child: ReturnType<typeof spawn>): Promise<ChildResul
   child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    child.on("error", reject);
+    // An abort (see ProgramRun.signal) ends the process; its exit is still awaited.
+    child.on("error", (e) => {
+      if (e.name !== "AbortError") reject(e);
+    });
     child.on("close", (exitCode) =>
       resolve({
         exitCode,
@@ -102,6 +105,8 @@ export interface ProgramRun {
   readonly env?: Record<string, string>;
   /** Overrides Pulumi.yaml's `runtime.options`. */
   readonly runtime?: RuntimeOptions;
+  /** Interrupts the program (SIGINT), as the language host does when the engine cancels. */
+  readonly signal?: AbortSignal;
 }
 
 /** Starts one program run as the language host does, and waits for the process to end. */
@@ -149,6 +154,8 @@ export function runProgramProcess(run: ProgramRun): Promise<ChildResult> {
     cwd: run.root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    signal: run.signal,
+    killSignal: "SIGINT",
   });
   return waitForExit(child);
 }
@@ -160,6 +167,11 @@ export interface CliStack {
   readonly outputs: Record<string, unknown>;
   readonly logs: readonly EngineLog[];
   readonly result: ChildResult;
+  /**
+   * Seconds from spawn to the program's first resource after the stack itself: the time the
+   * loader took to compile and load the program (the stack resource is registered before).
+   */
+  readonly loadSeconds: number | undefined;
   /** Monitor calls that failed, and the first failed registration. */
   readonly failures: readonly string[];
 }
@@ -179,13 +191,18 @@ export interface CliRunOptions {
 export async function runStacksThroughCli(opts: CliRunOptions): Promise<CliStack[]> {
   const project = loadProject(opts.root);
   const all = [
-    { stack: project.global.stack, flat: project.global.flat, region: project.global.config.region },
+    {
+      stack: project.global.stack,
+      flat: project.global.flat,
+      region: project.global.config.region,
+    },
     ...project.regions.map((r) => ({ stack: r.stack, flat: r.flat, region: r.config.region })),
   ];
   const chosen = opts.stacks
     ? opts.stacks.map((s) => {
         const found = all.find((a) => a.stack === s);
-        if (!found) throw new Error(`no stack "${s}"; stacks: ${all.map((a) => a.stack).join(", ")}`);
+        if (!found)
+          throw new Error(`no stack "${s}"; stacks: ${all.map((a) => a.stack).join(", ")}`);
         return found;
       })
     : all;
@@ -199,11 +216,16 @@ export async function runStacksThroughCli(opts: CliRunOptions): Promise<CliStack
       // The mock monitor builds URNs from this process's stack and project settings.
       pulumi.runtime.setMockOptions(monitor, PROJECT, s.stack, true);
       const failures: string[] = [];
-      monitor
-        .beginStack(s.region)
-        .catch((e: unknown) => failures.push(e instanceof Error ? e.message : String(e)));
+      // A failed registration fails the update: the engine cancels the run and the language
+      // host interrupts the program (main.go: cmd.Cancel sends os.Interrupt).
+      const cancel = new AbortController();
+      monitor.beginStack(s.region).catch((e: unknown) => {
+        failures.push(e instanceof Error ? e.message : String(e));
+        cancel.abort();
+      });
       const logsBefore = engine.logs.length;
       const failuresBefore = engine.failures.length;
+      const spawnedAt = process.hrtime.bigint();
       const result = await runProgramProcess({
         root: opts.root,
         stack: s.stack,
@@ -212,16 +234,21 @@ export async function runStacksThroughCli(opts: CliRunOptions): Promise<CliStack
         engineAddress: engine.address,
         env: opts.env,
         runtime: opts.runtime,
+        signal: cancel.signal,
       });
       const records = [...monitor.records];
       const outputs = records.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
       stackOutputs.set(s.stack, outputs);
+      const first = engine.registrations.find(
+        (r) => r.at >= spawnedAt && r.type !== "pulumi:pulumi:Stack",
+      );
       results.push({
         stack: s.stack,
         records,
         outputs,
         logs: engine.logs.slice(logsBefore),
         result,
+        loadSeconds: first ? Number(first.at - spawnedAt) / 1e9 : undefined,
         failures: [...engine.failures.slice(failuresBefore), ...failures],
       });
     }
