@@ -181,6 +181,8 @@ export interface CliRunOptions {
   /** Stacks to run, in order; default: the global stack, then every region stack. */
   readonly stacks?: readonly string[];
   readonly env?: Record<string, string>;
+  /** Added to `env` for one stack (e.g. a ts-node cache of its own, as a fresh CI job has). */
+  readonly stackEnv?: (stack: string) => Record<string, string>;
   readonly runtime?: RuntimeOptions;
 }
 
@@ -232,7 +234,7 @@ export async function runStacksThroughCli(opts: CliRunOptions): Promise<CliStack
         config: s.flat,
         monitorAddress: engine.address,
         engineAddress: engine.address,
-        env: opts.env,
+        env: { ...opts.env, ...opts.stackEnv?.(s.stack) },
         runtime: opts.runtime,
         signal: cancel.signal,
       });
