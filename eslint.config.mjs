@@ -30,4 +30,16 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // policy/tsconfig.json is the pack's deploy-time compile (no checker, no resolution): lint
+    // the pack with the project's tsconfig.json, which resolves and types everything.
+    files: ["policy/**/*.ts"],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ["./tsconfig.json"],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
 );

@@ -5,12 +5,14 @@
  *  - policy throughput over a synthetic plan of 10,000 resources;
  *  - the orchestration figure: a parallel wave of N equal regions against global + one region;
  *  - the portal: GET /api/runs/{id} at 64 connections, 100 SSE subscribers to one run.
+ *  - the program's and the pack's start through the Pulumi CLI's loader (tools/bench/loader.ts).
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { policyThroughput } from "../policy/bench";
 import { orchestrationFigure } from "../automation/bench";
 import { portalBench } from "./bench/portal";
+import { printLoaderFigures } from "./bench/loader";
 
 const ROOT = path.resolve(__dirname, "..");
 const REGIONS = [
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   );
 
   await portalBench();
+  await printLoaderFigures();
 }
 
 main().catch((e) => {

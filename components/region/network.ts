@@ -9,7 +9,9 @@
  */
 import { serviceTrustPolicy } from "../../lib/iam";
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+// The ec2 module alone: the package index also loads awsx classic (and its AWS SDK clients),
+// which nothing here uses (node_modules/@pulumi/awsx/index.js).
+import * as awsxEc2 from "@pulumi/awsx/ec2";
 import * as pulumi from "@pulumi/pulumi";
 import {
   GATEWAY_ENDPOINTS,
@@ -78,7 +80,7 @@ export class Network extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, parent);
     const region = aws.getRegionOutput({}, parent);
 
-    const vpc = new awsx.ec2.Vpc(
+    const vpc = new awsxEc2.Vpc(
       `${name}-vpc`,
       {
         cidrBlock: args.vpcCidr,
