@@ -67,3 +67,12 @@ export {
   StackAlreadyExistsError,
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
+export {
+  DEPLOY_ROLE_MAX_SESSION_SECONDS,
+  PIPELINE_ROLES,
+  roleUses,
+  trustedSubjects,
+  trustPolicy,
+  type PipelineRole,
+  type RoleUse,
+} from "./oidc";

@@ -33,6 +33,12 @@ import {
   ProtectedResourcesError,
   runPlatform,
 } from "../automation/platform";
+import {
+  DEPLOY_ROLE_MAX_SESSION_SECONDS,
+  PIPELINE_ROLES,
+  trustedSubjects,
+  trustPolicy,
+} from "../automation/oidc";
 import { ProgressReporter } from "../automation/progress";
 import { AutomationStackOperations } from "../automation/pulumi-operations";
 import { isOperation, OPERATIONS, type Operation, type PlatformEvent } from "../automation/types";
@@ -267,6 +273,8 @@ function printWaves(options: CliOptions & { operation: string }): number {
       canary: regionWaves[0] ?? [],
       rest: regionWaves.slice(1).flat(),
       waves: waves.map((w) => w.stacks.map((t) => t.stack)),
+      // Stack -> AWS region, for the jobs that act in a region (waiting for ECR replication).
+      regions: Object.fromEntries(waves.flatMap((w) => w.stacks).map((t) => [t.stack, t.region])),
     };
     process.stdout.write(`${JSON.stringify(plan)}\n`);
     return 0;
@@ -347,6 +355,42 @@ Examples:
     .option("--project-dir <dir>", "directory holding Pulumi.yaml (default: the repository root)")
     .action(async (options: CliOptions) => {
       process.exitCode = await cancel(options);
+    });
+  program
+    .command("oidc-trust")
+    .description(
+      "print the IAM trust policy a pipeline role needs: the OIDC subjects of every job of " +
+        ".github/workflows that assumes it (environments, pull requests, branches)",
+    )
+    .requiredOption("--repo <owner/name>", "the GitHub repository")
+    .requiredOption("--account <id>", "the AWS account id (12 digits)")
+    .option("--role <role>", `one of ${PIPELINE_ROLES.join(", ")}`, "deploy")
+    .option("--partition <partition>", "aws, aws-cn or aws-us-gov", "aws")
+    .action((options: { repo: string; account: string; role: string; partition: string }) => {
+      const role = PIPELINE_ROLES.find((r) => r === options.role);
+      if (role === undefined) {
+        process.stderr.write(
+          `platform oidc-trust: --role ${options.role}: not one of ${PIPELINE_ROLES.join(", ")}\n`,
+        );
+        process.exitCode = EXIT_CANNOT_START;
+        return;
+      }
+      try {
+        const subjects = trustedSubjects(
+          path.join(DEFAULT_PROJECT_DIR, ".github", "workflows"),
+          options.repo,
+        )[role];
+        const policy = trustPolicy(options.account, subjects, options.partition);
+        process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+        if (role === "deploy") {
+          process.stderr.write(
+            `the deploy role's MaxSessionDuration must be at least ${DEPLOY_ROLE_MAX_SESSION_SECONDS} s\n`,
+          );
+        }
+      } catch (e) {
+        process.stderr.write(`platform oidc-trust: ${(e as Error).message}\n`);
+        process.exitCode = EXIT_CANNOT_START;
+      }
     });
   // Region evacuation (automation/evacuate.ts).
   registerEvacuationCommands(program, DEFAULT_PROJECT_DIR);
