@@ -52,6 +52,7 @@ mv "$work/pulumi" "$dir/bin"
 reported="$("$dir/bin/pulumi" version)"
 if [ "${reported#v}" != "$version" ]; then
   echo "::error::the installed CLI reports $reported, expected v$version" >&2
+  rm -rf "$dir/bin"
   exit 1
 fi
 echo "$dir/bin"
