@@ -3,6 +3,7 @@
  * `newState` holds what the engine would record, plus the stack's outputs, the policy violations
  * and the policy exemptions that were applied (each with its reason).
  */
+import type { DocumentFigures } from "./figures";
 import type { PolicyViolation, RecordedResource } from "./record";
 
 export interface PreviewStep {
@@ -31,6 +32,8 @@ export interface PlanDocument {
   readonly violations: readonly PolicyViolation[];
   readonly exemptions: ReadonlyArray<{ policy: string; urn: string; reason: string }>;
   readonly changeSummary: Record<string, number>;
+  /** Failover, data and capacity figures, each with its source (plan/figures.ts). */
+  readonly figures?: DocumentFigures;
 }
 
 /** Omits empty values the way the engine's JSON does (`omitempty`). */

@@ -7,6 +7,7 @@ import { loadProject, whatIfProject, type ProjectStacks } from "../lib/config/pr
 import type { AwsRegion } from "../lib/regions";
 import { toPlanDocument, type PlanDocument } from "./document";
 import { evaluateStack, type Program } from "./evaluate";
+import { planFigures } from "./figures";
 import { RecordingMonitor } from "./monitor";
 import type { PolicyViolation, RecordedResource } from "./record";
 
@@ -24,14 +25,22 @@ export interface PlanOptions {
   readonly program: Program;
   /** A what-if region set instead of the stack files' one. */
   readonly regions?: readonly AwsRegion[];
+  /** The home region of the what-if set, when it leaves out the current one. */
+  readonly home?: AwsRegion;
   /** Only this stack (a region stack still gets the global stack's outputs). */
   readonly stack?: string;
   readonly policies?: PolicyCheck;
+  /** Called before each reported stack is evaluated (progress for callers such as the portal). */
+  readonly onStackStart?: (stack: string, kind: StackPlan["kind"]) => void;
+  /** Called with each reported stack's plan as soon as it is done. */
+  readonly onStackPlanned?: (plan: StackPlan) => void;
 }
 
 export interface StackPlan {
   readonly stack: string;
   readonly kind: "global" | "region";
+  /** The stack's `aws:region`. */
+  readonly region: string;
   readonly records: readonly RecordedResource[];
   readonly document: PlanDocument;
 }
@@ -43,7 +52,7 @@ export interface PlanResult {
 
 export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const base = loadProject(opts.dir);
-  const project = opts.regions ? whatIfProject(base, opts.regions) : base;
+  const project = opts.regions ? whatIfProject(base, opts.regions, opts.home) : base;
   const names = [project.global.stack, ...project.regions.map((r) => r.stack)];
   if (opts.stack !== undefined && !names.includes(opts.stack)) {
     throw new Error(`no stack "${opts.stack}" in this plan; stacks: ${names.join(", ")}`);
@@ -58,6 +67,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     flat: Record<string, string>,
     region: string,
   ) => {
+    const reported = opts.stack === undefined || opts.stack === stack;
+    if (reported) opts.onStackStart?.(stack, kind);
     const evaluation = await evaluateStack({
       monitor,
       stack,
@@ -66,11 +77,12 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
       program: opts.program,
     });
     stackOutputs.set(stack, evaluation.outputs);
-    if (opts.stack !== undefined && opts.stack !== stack) return;
+    if (!reported) return;
     const report = opts.policies?.(evaluation.records) ?? { violations: [], exemptions: [] };
     stacks.push({
       stack,
       kind,
+      region,
       records: evaluation.records,
       document: toPlanDocument(
         stack,
@@ -80,6 +92,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
         report.exemptions,
       ),
     });
+    opts.onStackPlanned?.(stacks[stacks.length - 1]);
   };
 
   // The global stack is always evaluated: every region stack reads its outputs.
@@ -88,7 +101,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     if (opts.stack === undefined || opts.stack === r.stack)
       await plan(r.stack, "region", r.flat, r.config.region);
   }
-  return { project, stacks };
+  const figures = planFigures(stacks);
+  return {
+    project,
+    stacks: stacks.map((s) => ({
+      ...s,
+      document: { ...s.document, figures: figures.get(s.stack) },
+    })),
+  };
 }
 
 /** The mandatory violations of a plan; any one of them fails it. */

@@ -8,6 +8,7 @@ import { RegionalPlatform } from "../components/region/platform";
 import { ServiceMesh } from "../components/mesh/mesh";
 import type { RegionConfig } from "../lib/config/schema";
 import { readGlobalOutputs } from "../lib/contract";
+import { ELB_ALIAS_TTL_SECONDS, failoverBudget } from "../lib/failover";
 
 export async function regionProgram(config: RegionConfig): Promise<Record<string, unknown>> {
   const globalRef = new pulumi.StackReference("global", { name: config.globalStack });
@@ -69,6 +70,15 @@ export async function regionProgram(config: RegionConfig): Promise<Record<string
     );
   }
 
+  // What a portal or `pulumi stack output` reads: the same formula as the plan's figures.
+  const { healthCheckIntervalSeconds, healthCheckFailureThreshold } = config.ingress;
+  const failover = (cacheSeconds: number) =>
+    failoverBudget({
+      intervalSeconds: healthCheckIntervalSeconds,
+      failureThreshold: healthCheckFailureThreshold,
+      cacheSeconds,
+    }).totalSeconds;
+
   return {
     region: config.region,
     // The plan shows which regions serve the global name (platform:dns.evacuate).
@@ -78,6 +88,11 @@ export async function regionProgram(config: RegionConfig): Promise<Record<string
     albDnsName: platform.albDnsName,
     regionalEndpoint: `https://${config.dns.regionalName}`,
     globalEndpoint: `https://${config.dns.globalName}`,
+    healthCheckUrl: `https://${config.dns.regionalName}${config.ingress.healthCheckPath}`,
+    // Route 53: detection, then the alias record's fixed TTL (lib/failover.ts).
+    failoverBudgetSeconds: failover(ELB_ALIAS_TTL_SECONDS),
+    // Global Accelerator's static anycast addresses are not cached by resolvers: detection only.
+    ...(config.ingress.globalAccelerator ? { acceleratorFailoverSeconds: failover(0) } : {}),
     workQueueUrl: platform.workQueueUrl,
     services: mesh.serviceNames,
   };

@@ -20,11 +20,14 @@ const strings = (v: unknown, out: string[] = []): string[] => {
   return out;
 };
 
+// Every plan evaluates all the stacks' programs: minutes on a loaded machine.
+const PLAN_TIMEOUT = 600_000;
+
 describe("the plan of the project's stacks", () => {
   let result: PlanResult;
   beforeAll(async () => {
     result = await runPlan({ dir: PROJECT_DIR, program: runProgram });
-  });
+  }, PLAN_TIMEOUT);
 
   it("evaluates the global stack first, then every region stack", () => {
     expect(result.stacks.map((s) => [s.stack, s.kind])).toEqual([
@@ -86,7 +89,7 @@ describe("the contract check", () => {
   });
 });
 
-describe("the plan command", () => {
+describe("the plan command", { timeout: PLAN_TIMEOUT }, () => {
   const run = (args: string[]) =>
     spawnSync(process.execPath, ["--import", "tsx", "tools/plan.ts", ...args], {
       cwd: PROJECT_DIR,
@@ -118,6 +121,12 @@ describe("the plan command", () => {
     const child = run(["--out", out, "--quiet"]);
     expect(child.stderr).toBe("");
     expect(child.status).toBe(0);
+    // --quiet keeps the last line: the totals and the policy result.
+    const lines = child.stdout.trim().split("\n");
+    expect(lines.at(-1)).toMatch(
+      /^plan: 3 stacks, \+ \d+ to create, 2 read; policies passed: 0 mandatory, 0 other violations, \d+ exemptions$/,
+    );
+    expect(child.stdout).not.toContain("Previewing stack");
     expect(fs.readdirSync(out).sort()).toEqual([
       "eu-central-1.json",
       "global.json",
@@ -134,6 +143,12 @@ describe("the plan command", () => {
       ]),
     ).toEqual([["s3-bucket-cmk", "platform-ingress-alb-logs"]]);
     expect(doc.exemptions[0].reason).toMatch(/SSE-S3/);
+    // The figures, under one key, with the failover time the stack output also gives.
+    expect(Object.keys(doc.figures)).toEqual(["stack"]);
+    expect(doc.figures.stack.failover[0]).toMatchObject({ id: "failover.route53", value: 90 });
+    expect(doc.outputs.failoverBudgetSeconds).toBe(90);
+    const global = JSON.parse(fs.readFileSync(path.join(out, "global.json"), "utf8"));
+    expect(Object.keys(global.figures)).toEqual(["stack", "platform"]);
     for (const step of doc.steps) {
       expect(["create", "read"]).toContain(step.op);
       expect(step.newState.urn).toBe(step.urn);
@@ -141,6 +156,51 @@ describe("the plan command", () => {
         expect.arrayContaining(["type", "urn", "custom", "inputs"]),
       );
     }
+  });
+});
+
+describe("the plan command's text and diagram", { timeout: PLAN_TIMEOUT }, () => {
+  it("prints the preview tree of every stack in rollout order, the figures and the last line", () => {
+    const diagram = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-diagram-")), "a.svg");
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "tools/plan.ts", "--diagram", diagram],
+      { cwd: PROJECT_DIR, encoding: "utf8" },
+    );
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    const text = child.stdout;
+    const headings = [...text.matchAll(/^Previewing stack .*$/gm)].map((m) => m[0]);
+    expect(headings).toEqual([
+      "Previewing stack global (1/3, global stack)",
+      "Previewing stack us-east-1 (2/3, home region, the canary)",
+      "Previewing stack eu-central-1 (3/3, region)",
+    ]);
+    expect(text).toMatch(/^ \+ {3}pulumi:pulumi:Stack +platform-global +create$/m);
+    expect(text).toMatch(/^ \+ {3}├─ platform:region:Platform +platform +create$/m);
+    expect(text).toMatch(/^ > {3}└─ pulumi:pulumi:StackReference +global +read$/m);
+    const summaries = [...text.matchAll(/^Resources:\n {4}\+ (\d+) to create$/gm)];
+    expect(summaries).toHaveLength(3);
+    expect(text).toContain("(shortened: `npm run plan -- --out DIR` writes every value in full)");
+    expect(text).toMatch(
+      /^ {4}failover {2}users leave a failed region \(Route 53\): 90 s = 10 s x 3 failed checks \+ 60 s alias \(ELB\) TTL$/m,
+    );
+    expect(text).toContain("Platform figures:");
+    expect(text.trim().split("\n").at(-1)).toMatch(/^plan: 3 stacks, .* policies passed:/);
+    const svg = fs.readFileSync(diagram, "utf8");
+    expect(svg).toContain('id="region:eu-central-1"');
+    expect(text).toContain(`drew ${path.relative(PROJECT_DIR, diagram)}`);
+  });
+
+  it("refuses a diagram file that is not SVG, writing nothing", () => {
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "tools/plan.ts", "--diagram", "out.png"],
+      { cwd: PROJECT_DIR, encoding: "utf8" },
+    );
+    expect(child.status).toBe(2);
+    expect(child.stderr).toBe("plan failed: --diagram out.png: expected a file ending in .svg\n");
+    expect(fs.existsSync(path.join(PROJECT_DIR, "out.png"))).toBe(false);
   });
 });
 
@@ -156,6 +216,14 @@ describe("the plan with Aurora enabled (a copy of the project)", () => {
       dir,
       program: runProgram,
       policies: (resources) => evaluateResources(resources),
+    });
+  }, PLAN_TIMEOUT);
+
+  it("adds the global database's replication lag to the data figures", () => {
+    const figures = result.stacks[0].document.figures?.stack.data ?? [];
+    expect(figures.find((f) => f.id === "data.aurora")).toMatchObject({
+      value: 1,
+      text: "typically under 1 s of replication lag to the secondary regions",
     });
   });
 

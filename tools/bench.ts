@@ -3,12 +3,14 @@
  *  - the offline plan for 2, 4 and 8 regions (separate processes, as a person runs it; median of
  *    several runs), the ratio 8/2 and peak memory;
  *  - policy throughput over a synthetic plan of 10,000 resources;
- *  - the orchestration figure: a parallel wave of N equal regions against global + one region.
+ *  - the orchestration figure: a parallel wave of N equal regions against global + one region;
+ *  - the portal: GET /api/runs/{id} at 64 connections, 100 SSE subscribers to one run.
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { policyThroughput } from "../policy/bench";
 import { orchestrationFigure } from "../automation/bench";
+import { portalBench } from "./bench/portal";
 
 const ROOT = path.resolve(__dirname, "..");
 const REGIONS = [
@@ -83,6 +85,8 @@ async function main(): Promise<void> {
   console.log(
     `orchestration: ${orchestration.regions} regions in ${orchestration.totalMs.toFixed(0)} ms, ratio to global + one region ${orchestration.ratio.toFixed(2)}`,
   );
+
+  await portalBench();
 }
 
 main().catch((e) => {

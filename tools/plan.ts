@@ -7,7 +7,12 @@ import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
 import { isAwsRegion, type AwsRegion } from "../lib/regions";
+import { loadProject } from "../lib/config/project";
+import { diagramSvg } from "../plan/diagram";
+import { figureLines } from "../plan/figures";
 import { mandatoryViolations, runPlan, type PlanResult } from "../plan/plan";
+import { compactSummary, resultLine, rollout, stackPreview } from "../plan/tree";
+import { assumptionLines, checkHome, diffLines } from "../plan/whatif";
 import { runProgram } from "../programs";
 import { evaluateResources } from "../policy/offline";
 
@@ -30,27 +35,25 @@ function parseRegions(text: string): AwsRegion[] {
   return regions as AwsRegion[];
 }
 
-function summary(result: PlanResult): string {
-  const lines: string[] = [];
-  for (const s of result.stacks) {
-    const byType = new Map<string, number>();
-    for (const r of s.records) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
-    lines.push(`\n=== stack ${s.stack} (${s.kind}): ${s.records.length} resources`);
-    for (const [type, n] of [...byType].sort(([a], [b]) => a.localeCompare(b))) {
-      lines.push(`  ${String(n).padStart(4)}  ${type}`);
-    }
-    lines.push("  outputs:");
-    for (const [k, v] of Object.entries(s.document.outputs)) {
-      const text = JSON.stringify(v);
-      lines.push(`    ${k}: ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`);
-    }
-    lines.push(`  policy violations: ${s.document.violations.length}`);
-    for (const v of s.document.violations)
-      lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.urn}\n      ${v.message}`);
-    for (const e of s.document.exemptions)
-      lines.push(`    exempt ${e.policy}: ${e.urn} (${e.reason})`);
-  }
-  return lines.join("\n");
+/** The preview tree of every stack in rollout order, each with its figures, then the platform's. */
+function preview(result: PlanResult): string {
+  const parts = rollout(result).map(({ plan, heading }) =>
+    stackPreview(
+      plan,
+      heading,
+      figureLines(plan.document.figures?.stack ?? { failover: [], data: [], capacity: [] }),
+    ),
+  );
+  const platform = result.stacks.find((s) => s.kind === "global")?.document.figures?.platform;
+  if (platform) parts.push(figureLines(platform, "Platform figures:").join("\n"));
+  return parts.join("\n\n");
+}
+
+/** Writes a file whole or not at all: a temporary file first, renamed at the end. */
+function writeWhole(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 /** Writes every document or none: each goes to a temporary file first, renamed at the end. */
@@ -80,13 +83,24 @@ async function main(argv: string[]): Promise<number> {
       "what-if plan for another region set, e.g. us-east-1,eu-central-1,ap-southeast-2",
       parseRegions,
     )
+    .option(
+      "--home <region>",
+      "with --regions: the new home region, when the set leaves out the current one",
+      (text: string) => {
+        if (!isAwsRegion(text))
+          throw new InvalidArgumentError(`${text}: not an AWS region (for example us-east-1)`);
+        return text as AwsRegion;
+      },
+    )
     .option("--stack <name>", "plan one stack only (a region stack still gets the global outputs)")
+    .option("--diagram <file.svg>", "draw the architecture from the plan documents, as SVG")
     .option(
       "--project-dir <dir>",
       "the project directory (Pulumi.yaml and the stack files)",
       PROJECT_DIR,
     )
-    .option("--quiet", "print only the totals")
+    .option("--summary", "the compact form: resources counted by type per stack, no tree")
+    .option("--quiet", "print only the last line (the totals and the policy result)")
     .option("--debug", "keep full stack traces (slower: the SDK records one per promise)")
     .option("--stats", "print the run's duration and peak memory as one JSON line")
     .exitOverride();
@@ -99,7 +113,10 @@ async function main(argv: string[]): Promise<number> {
   const opts = program.opts<{
     out?: string;
     regions?: AwsRegion[];
+    home?: AwsRegion;
     stack?: string;
+    diagram?: string;
+    summary?: boolean;
     quiet?: boolean;
     stats?: boolean;
     projectDir: string;
@@ -111,23 +128,55 @@ async function main(argv: string[]): Promise<number> {
   if (!opts.debug) Error.stackTraceLimit = 0;
   const started = process.hrtime.bigint();
 
+  if (opts.diagram !== undefined && path.extname(opts.diagram).toLowerCase() !== ".svg") {
+    process.stderr.write(
+      `plan failed: --diagram ${opts.diagram}: expected a file ending in .svg\n`,
+    );
+    return 2;
+  }
+  if (opts.home !== undefined && opts.regions === undefined) {
+    process.stderr.write(
+      "plan failed: --home only applies to a what-if plan; give --regions too\n",
+    );
+    return 2;
+  }
+
+  const dir = path.resolve(opts.projectDir);
   let result: PlanResult;
+  let whatIf: string[] = [];
   try {
+    if (opts.regions) checkHome(loadProject(dir), opts.regions, opts.home);
     result = await runPlan({
-      dir: path.resolve(opts.projectDir),
+      dir,
       program: runProgram,
       regions: opts.regions,
+      home: opts.home,
       stack: opts.stack,
       policies: (resources) => evaluateResources(resources),
     });
+    // The difference needs the plan of the current stack files too; only when it is printed.
+    if (opts.regions && !opts.quiet) {
+      const current = await runPlan({ dir, program: runProgram, stack: opts.stack });
+      whatIf = [
+        ...assumptionLines(current.project, result.project),
+        "",
+        ...diffLines(current, result),
+      ];
+    }
   } catch (e) {
     const message = e instanceof ConfigError ? `bad config:\n${e.message}` : (e as Error).message;
     process.stderr.write(`plan failed: ${message}\n`);
     return 2;
   }
-  if (!opts.quiet) process.stdout.write(`${summary(result)}\n`);
+  if (!opts.quiet)
+    process.stdout.write(`${opts.summary ? compactSummary(result) : preview(result)}\n`);
+  if (whatIf.length) process.stdout.write(`\n${whatIf.join("\n")}\n`);
   const total = result.stacks.reduce((n, s) => n + s.records.length, 0);
-  process.stdout.write(`\nplanned ${result.stacks.length} stacks, ${total} resources\n`);
+  if (opts.diagram) {
+    const file = path.resolve(opts.diagram);
+    writeWhole(file, await diagramSvg(result.stacks.map((s) => s.document)));
+    process.stdout.write(`\ndrew ${path.relative(process.cwd(), file)}\n`);
+  }
   if (opts.out) {
     const files = writeDocuments(path.resolve(opts.out), result);
     process.stdout.write(`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(", ")}\n`);
@@ -137,6 +186,7 @@ async function main(argv: string[]): Promise<number> {
     const maxRssMiB = process.resourceUsage().maxRSS / 1024;
     process.stdout.write(`stats: ${JSON.stringify({ seconds, maxRssMiB, resources: total })}\n`);
   }
+  process.stdout.write(`\n${resultLine(result)}\n`);
   const mandatory = mandatoryViolations(result);
   if (mandatory.length) {
     process.stderr.write(`${mandatory.length} mandatory policy violation(s)\n`);

@@ -259,10 +259,11 @@ export function loadProject(dir: string): ProjectStacks {
 export function whatIfProject(
   base: ProjectStacks,
   regionNames: readonly AwsRegion[],
+  newHome?: AwsRegion,
 ): ProjectStacks {
-  const home = regionNames.includes(base.global.config.region)
-    ? base.global.config.region
-    : regionNames[0];
+  const home =
+    newHome ??
+    (regionNames.includes(base.global.config.region) ? base.global.config.region : regionNames[0]);
   const globalFlat: FlatConfig = {
     ...base.global.flat,
     "aws:region": home,
