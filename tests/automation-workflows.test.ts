@@ -321,7 +321,32 @@ describe("workflows", () => {
     // The stack workflow reads its secrets inside the environment its caller names.
     const run = stackWorkflow().jobs.run;
     expect(run.environment).toBe("${{ inputs.environment }}");
-    expect(JSON.stringify(run.env)).toContain("secrets.PULUMI_CONFIG_PASSPHRASE");
+    const withSecrets = (run.steps ?? []).filter((s) =>
+      JSON.stringify(s.env ?? {}).includes("secrets."),
+    );
+    expect(withSecrets.map((s) => s.name)).toEqual([
+      "Does the stack exist?",
+      "pulumi preview",
+      "Wait for the release images in ${{ inputs.region }}",
+      "Select the stack, creating it on its first deploy",
+      "pulumi up",
+    ]);
+  });
+
+  it.each(files)("%s: secrets reach only the steps that run pulumi, never npm", (file) => {
+    for (const [name, job] of Object.entries(load(file).jobs)) {
+      expect([name, JSON.stringify(job.env ?? {})]).toEqual([
+        name,
+        expect.not.stringContaining("secrets."),
+      ]);
+      for (const step of job.steps ?? []) {
+        if (!JSON.stringify(step.env ?? {}).includes("secrets.")) continue;
+        expect([name, step.run ?? ""]).toEqual([
+          name,
+          expect.not.stringMatching(/\bnpm\b|\bnpx\b/),
+        ]);
+      }
+    }
   });
 
   it("sessions outlast jobs, and the documented maximum covers them", () => {
