@@ -31,7 +31,9 @@ import { PROJECT } from "../lib/config/schema";
 import { runWaves, type RunOptions } from "./orchestrator";
 import {
   findAwsCredentials,
+  findBackend,
   findPulumiCli,
+  MISSING_BACKEND_MESSAGE,
   MISSING_CREDENTIALS_MESSAGE,
   MISSING_PULUMI_MESSAGE,
   PreflightError,
@@ -145,11 +147,12 @@ export function writeEvacuation(
 
 /** Steps 1-5. */
 export async function changeRouting(options: RoutingChangeOptions): Promise<RoutingChangeResult> {
-  const written = writeEvacuation(options.projectDir, options.region, options.action);
-  const waves = planRun("up", { projectDir: options.projectDir, stacks: [written.stack] });
+  // The operations first: without a backend (PreflightError) the file is left as it was.
   const operations =
     options.operations ??
     new AutomationStackOperations({ ...options.automation, projectDir: options.projectDir });
+  const written = writeEvacuation(options.projectDir, options.region, options.action);
+  const waves = planRun("up", { projectDir: options.projectDir, stacks: [written.stack] });
   const run = await runWaves(operations, "up", waves, {
     signal: options.signal,
     onEvent: options.onEvent,
@@ -226,6 +229,10 @@ export async function runRoutingCommand(
     const cli = findPulumiCli();
     if (cli === undefined) {
       writeError(`platform ${action}: cannot run: ${MISSING_PULUMI_MESSAGE}\n`);
+      return EXIT_CANNOT_START;
+    }
+    if (findBackend(opts.projectDir) === undefined) {
+      writeError(`platform ${action}: cannot run: ${MISSING_BACKEND_MESSAGE}\n`);
       return EXIT_CANNOT_START;
     }
     if (opts.credentialCheck && findAwsCredentials() === undefined) {

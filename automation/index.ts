@@ -24,7 +24,15 @@ export {
   type Wave,
   type WaveOptions,
 } from "./waves";
-export { AutomationStackOperations, type AutomationOptions } from "./pulumi-operations";
+export {
+  AutomationStackOperations,
+  engineMessage,
+  projectLock,
+  readableError,
+  type AutomationOptions,
+  type ProtectedResource,
+} from "./pulumi-operations";
+export { InterruptiblePulumiCommand, commandError } from "./pulumi-command";
 export { MemoryStackOperations, type MemoryCall, type MemoryOptions } from "./memory";
 export { translateEngineEvent, plainOutputs } from "./engine-events";
 export {
@@ -33,5 +41,38 @@ export {
   findPulumiCli,
   PreflightError,
   LOCAL_STATE_DIR,
+  findBackend,
+  MISSING_BACKEND_MESSAGE,
+  BACKEND_SOURCES,
+  type Backend,
+  type BackendSource,
 } from "./preflight";
-export { platform, planRun, runPlatform, type PlatformRunOptions } from "./platform";
+export {
+  platform,
+  planRun,
+  runPlatform,
+  cancelUpdates,
+  checkDestroy,
+  protectedResources,
+  ConfirmationError,
+  ProtectedResourcesError,
+  type CancelResult,
+  type PlatformRunOptions,
+} from "./platform";
+// The SDK's error classes a caller branches on (a portal's 409 and 404), re-exported so that a
+// caller's `instanceof` uses the same classes this layer throws.
+export {
+  CommandError,
+  ConcurrentUpdateError,
+  StackAlreadyExistsError,
+  StackNotFoundError,
+} from "@pulumi/pulumi/automation";
+export {
+  DEPLOY_ROLE_MAX_SESSION_SECONDS,
+  PIPELINE_ROLES,
+  roleUses,
+  trustedSubjects,
+  trustPolicy,
+  type PipelineRole,
+  type RoleUse,
+} from "./oidc";

@@ -41,6 +41,11 @@ export function errorMessage(e: unknown): string {
   return typeof e === "string" ? e : JSON.stringify(e);
 }
 
+/** The result with the error object attached as a non-enumerable `cause` (kept out of JSON). */
+function withCause(result: StackResult, cause: unknown): StackResult {
+  return Object.defineProperty(result, "cause", { value: cause, enumerable: false });
+}
+
 export async function runWaves(
   operations: StackOperations,
   operation: Operation,
@@ -97,14 +102,18 @@ export async function runWaves(
         durationMs: now() - begin,
       };
     } catch (e) {
-      result = {
-        ...base,
-        status: signal.aborted ? "cancelled" : "failed",
-        changes: {},
-        outputs: {},
-        durationMs: now() - begin,
-        error: errorMessage(e),
-      };
+      result = withCause(
+        {
+          ...base,
+          status: signal.aborted ? "cancelled" : "failed",
+          changes: {},
+          outputs: {},
+          durationMs: now() - begin,
+          error: errorMessage(e),
+          ...(e instanceof Error ? { errorName: e.name } : {}),
+        },
+        e,
+      );
     }
     emit({ type: "stack-finished", stack: target.stack, result });
     return result;

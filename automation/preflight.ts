@@ -1,12 +1,12 @@
 /**
  * What must be present before any stack is touched: the Pulumi CLI, cloud credentials, a
- * backend. Checked up front so that a missing tool is one clear message, not a failure in the
+ * backend chosen by the user. Checked up front so that a missing tool is one clear message, not a failure in the
  * middle of a wave.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
+import { parse } from "yaml";
 
 /** The environment cannot run Pulumi operations (missing CLI or credentials). */
 export class PreflightError extends Error {
@@ -77,14 +77,81 @@ export function findAwsCredentials(env: Env = process.env): string | undefined {
   return undefined;
 }
 
-/** The state directory used when no backend is configured: inside the project, per checkout. */
+/**
+ * The folder an earlier version of this layer chose when no backend was configured. Kept as a
+ * name for tools that look for it; nothing here creates it any more (see `findBackend`).
+ */
 export const LOCAL_STATE_DIR = ".pulumi-state";
 
-/** `PULUMI_BACKEND_URL`, or a file backend in the project for a first run. */
-export function backendUrl(projectDir: string, env: Env = process.env): string {
+export const BACKEND_SOURCES = [
+  "PULUMI_BACKEND_URL",
+  "Pulumi.yaml backend.url",
+  "pulumi login",
+  "PULUMI_ACCESS_TOKEN",
+] as const;
+export type BackendSource = (typeof BACKEND_SOURCES)[number];
+
+export interface Backend {
+  /** The backend URL; Pulumi Cloud when only an access token is set. */
+  readonly url: string;
+  readonly source: BackendSource;
+}
+
+/** `backend: url:` of the project file, when it has one. */
+function projectBackend(projectDir: string): string | undefined {
+  for (const name of ["Pulumi.yaml", "Pulumi.yml"]) {
+    const file = path.join(projectDir, name);
+    if (!fs.existsSync(file)) continue;
+    const doc = parse(fs.readFileSync(file, "utf8")) as { backend?: { url?: unknown } } | null;
+    const url = doc?.backend?.url;
+    return typeof url === "string" && url.trim() !== "" ? url.trim() : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The backend the Pulumi CLI itself would use, in its order: `PULUMI_BACKEND_URL`, the project
+ * file's `backend.url`, the login stored by `pulumi login` (`$PULUMI_HOME/credentials.json`,
+ * field `current`; PULUMI_HOME defaults to ~/.pulumi; see
+ * https://www.pulumi.com/docs/iac/cli/commands/pulumi_login/), and last Pulumi Cloud when
+ * `PULUMI_ACCESS_TOKEN` is set (the CLI logs in with it non-interactively). Undefined when there
+ * is none: this layer never picks a backend for the user, because a backend chosen here would
+ * override `pulumi login` and `up` would start a second, empty platform.
+ */
+export function findBackend(projectDir: string, env: Env = process.env): Backend | undefined {
   const configured = env.PULUMI_BACKEND_URL?.trim();
-  if (configured) return configured;
-  return pathToFileURL(path.join(path.resolve(projectDir), LOCAL_STATE_DIR)).href;
+  if (configured) return { url: configured, source: "PULUMI_BACKEND_URL" };
+  const project = projectBackend(projectDir);
+  if (project !== undefined) return { url: project, source: "Pulumi.yaml backend.url" };
+  const home = env.PULUMI_HOME ?? path.join(env.HOME ?? os.homedir(), ".pulumi");
+  const creds = path.join(home, "credentials.json");
+  if (fs.existsSync(creds)) {
+    try {
+      const current = (JSON.parse(fs.readFileSync(creds, "utf8")) as { current?: unknown }).current;
+      if (typeof current === "string" && current.trim() !== "") {
+        return { url: current.trim(), source: "pulumi login" };
+      }
+    } catch {
+      // A credentials file the CLI could not read either: as if there were none.
+    }
+  }
+  if (env.PULUMI_ACCESS_TOKEN?.trim()) {
+    return { url: "https://api.pulumi.com", source: "PULUMI_ACCESS_TOKEN" };
+  }
+  return undefined;
+}
+
+export const MISSING_BACKEND_MESSAGE =
+  "no Pulumi backend is configured, and this tool does not choose one for you (a new one " +
+  "would hold new, empty stacks). Either log in once with `pulumi login <url>` (e.g. " +
+  "`pulumi login s3://<state-bucket>`, or `pulumi login` for Pulumi Cloud), or set " +
+  "PULUMI_BACKEND_URL for this shell (e.g. `export PULUMI_BACKEND_URL=s3://<state-bucket>`).";
+
+/** The backend's URL (see `findBackend`); throws `PreflightError` when there is none. */
+export function backendUrl(projectDir: string, env: Env = process.env): string {
+  const found = findBackend(projectDir, env);
+  if (found === undefined) throw new PreflightError(MISSING_BACKEND_MESSAGE);
+  return found.url;
 }
 
 export const MISSING_PULUMI_MESSAGE =

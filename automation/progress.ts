@@ -57,11 +57,15 @@ export function formatSummary(result: RunResult): string[] {
   const width = Math.max(5, ...result.stacks.map((s) => s.stack.length));
   const lines = [
     `${result.operation} ${result.ok ? "succeeded" : "did not succeed"} in ${seconds(result.durationMs)}`,
-    ...result.stacks.map(
-      (s) =>
+    ...result.stacks.flatMap((s) => {
+      // Every line of an error: the engine explains a refusal (a protected resource, a lock)
+      // on the lines after its first.
+      const [first, ...more] = (s.error ?? "").split("\n");
+      const row =
         `  ${s.stack.padEnd(width)}  ${s.status.padEnd(9)}  ${seconds(s.durationMs).padStart(7)}  ` +
-        (s.status === "succeeded" ? formatChanges(s.changes) : (s.error ?? "").split("\n")[0]),
-    ),
+        (s.status === "succeeded" ? formatChanges(s.changes) : first);
+      return s.status === "succeeded" ? [row] : [row, ...more.map((l) => `      ${l}`)];
+    }),
   ];
   if (result.operation === "outputs" || result.operation === "up") {
     for (const s of result.stacks.filter((x) => Object.keys(x.outputs).length > 0)) {

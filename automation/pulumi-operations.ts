@@ -15,27 +15,39 @@
  *   which are expensive to duplicate. The one shared file written there is the "current stack"
  *   of the directory, written by `stack select` / `stack init`: every later command is given
  *   `--stack` explicitly, so the value is never read, but concurrent writes could still
- *   truncate it, so stack selection is serialised (`selectLock`) while the operations
- *   themselves run in parallel.
+ *   truncate it, so stack selection is serialised per project directory for the whole process
+ *   (`projectLock`: two runs of a portal, or a run and an evacuation, share it) while the
+ *   operations themselves run in parallel.
+ *
+ * Which stacks an operation may create: only `up`. `preview` selects and fails with the SDK's
+ * `StackNotFoundError` for a stack that does not exist yet (creating it would write
+ * `encryptionsalt` into the committed stack file on a passphrase backend); refresh, outputs and
+ * cancel select; destroy of a stack that does not exist converges.
+ *
+ * Errors reach the caller as the SDK's own classes (`ConcurrentUpdateError`,
+ * `StackNotFoundError`, `CommandError`, from `@pulumi/pulumi/automation/errors.js`), their
+ * message shortened to the engine's full error block (every line of it: a "protected" refusal
+ * explains itself on the lines after `error:`).
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   LocalWorkspace,
-  PulumiCommand,
   Stack,
   StackNotFoundError,
   type EngineEvent,
 } from "@pulumi/pulumi/automation";
 import { plainOutputs, translateEngineEvent } from "./engine-events";
+import { InterruptiblePulumiCommand } from "./pulumi-command";
 import { backendUrl } from "./preflight";
 import type { Operation, StackEvent, StackOperations, StackOutcome, StackTarget } from "./types";
 
 export interface AutomationOptions {
   /** The directory holding Pulumi.yaml and the `Pulumi.<stack>.yaml` files. */
   readonly projectDir: string;
-  /** @default `PULUMI_BACKEND_URL`, else a file backend in `<projectDir>/.pulumi-state` */
+  /**
+   * Backend for every command (set as `PULUMI_BACKEND_URL`).
+   * @default what the Pulumi CLI would use (`findBackend`); `PreflightError` when there is none
+   */
   readonly backendUrl?: string;
   /** Policy packs attached to every preview and up. @default [`<projectDir>/policy`] */
   readonly policyPacks?: readonly string[];
@@ -55,65 +67,112 @@ class Lock {
   }
 }
 
-/**
- * The CLI's errors carry the whole stdout and stderr; keep the engine's error lines, which say
- * what failed, so that a result stays readable.
- */
-export function conciseError(e: unknown): Error {
-  const stderr = (e as { commandResult?: { stderr?: string } }).commandResult?.stderr;
-  if (typeof stderr === "string") {
-    const lines = stderr
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => /\berror:/i.test(l));
-    if (lines.length > 0) return new Error(lines.slice(-5).join("\n"));
+const projectLocks = new Map<string, Lock>();
+
+/** The one lock of a project directory in this process (stack selection and creation). */
+export function projectLock(projectDir: string): Lock {
+  const key = path.resolve(projectDir);
+  let lock = projectLocks.get(key);
+  if (lock === undefined) {
+    lock = new Lock();
+    projectLocks.set(key, lock);
   }
-  return e instanceof Error ? e : new Error(String(e));
+  return lock;
+}
+
+const SECTION = /^(Resources|Outputs|Duration|Policies|Policy Violations):/;
+
+/** From the first `error:` line to the next summary section, blank lines dropped. */
+function errorBlock(text: string): string[] {
+  const lines = text.split("\n").map((l) => l.trimEnd());
+  const first = lines.findIndex((l) => /\berror:/i.test(l));
+  if (first === -1) return [];
+  const rest = lines.slice(first);
+  const end = rest.findIndex((l, i) => i > 0 && SECTION.test(l.trim()));
+  return (end === -1 ? rest : rest.slice(0, end)).map((l) => l.trim()).filter((l) => l !== "");
+}
+
+/**
+ * The engine's whole error text of a failed command: its diagnostics on stdout and its error on
+ * stderr, each line once, in order. Undefined when the error is not a command's.
+ */
+export function engineMessage(e: unknown): string | undefined {
+  const result = (e as { commandResult?: { stdout?: unknown; stderr?: unknown } }).commandResult;
+  if (result === undefined) return undefined;
+  const lines = [
+    ...errorBlock(typeof result.stdout === "string" ? result.stdout : ""),
+    ...errorBlock(typeof result.stderr === "string" ? result.stderr : ""),
+  ];
+  return lines.length > 0 ? [...new Set(lines)].join("\n") : undefined;
+}
+
+/**
+ * The same error object (its class is what callers branch on: 409 for `ConcurrentUpdateError`,
+ * 404 for `StackNotFoundError`), its message replaced by the engine's error text.
+ */
+export function readableError(e: unknown): Error {
+  if (!(e instanceof Error)) return new Error(String(e));
+  const message = engineMessage(e);
+  if (message !== undefined) e.message = message;
+  return e;
+}
+
+/** @deprecated use `readableError`, which keeps the error's class and every engine line. */
+export const conciseError = readableError;
+
+/** A resource the engine will refuse to delete (`protect: true` in the stack's state). */
+export interface ProtectedResource {
+  readonly stack: string;
+  readonly urn: string;
 }
 
 export class AutomationStackOperations implements StackOperations {
   readonly projectDir: string;
   readonly backendUrl: string;
   readonly policyPacks: readonly string[];
-  private readonly selectLock = new Lock();
-  private command?: Promise<PulumiCommand>;
+  private command?: Promise<InterruptiblePulumiCommand>;
 
+  /** Throws `PreflightError` when no backend is configured (see `findBackend`). */
   constructor(private readonly options: AutomationOptions) {
     this.projectDir = path.resolve(options.projectDir);
     this.backendUrl = options.backendUrl ?? backendUrl(this.projectDir);
     this.policyPacks = options.policyPacks ?? [path.join(this.projectDir, "policy")];
   }
 
-  private pulumiCommand(): Promise<PulumiCommand> {
-    this.command ??= PulumiCommand.get(
-      this.options.pulumiRoot !== undefined ? { root: this.options.pulumiRoot } : {},
-    );
+  private pulumiCommand(): Promise<InterruptiblePulumiCommand> {
+    this.command ??= InterruptiblePulumiCommand.get(this.options.pulumiRoot);
     return this.command;
   }
 
-  /** A file backend's directory must exist before `pulumi login` accepts it. */
-  private ensureLocalBackend(): void {
-    if (!this.backendUrl.startsWith("file:///")) return;
-    fs.mkdirSync(fileURLToPath(this.backendUrl), { recursive: true });
+  /**
+   * The hard stop, for a second Ctrl-C: interrupts every running command a second time, which
+   * the CLI takes as "terminate now". Returns how many commands were running.
+   */
+  async terminate(): Promise<number> {
+    return this.command === undefined ? 0 : (await this.command).terminate();
   }
 
   private async workspace(): Promise<LocalWorkspace> {
-    this.ensureLocalBackend();
+    const command = await this.pulumiCommand();
     return LocalWorkspace.create({
       workDir: this.projectDir,
-      pulumiCommand: await this.pulumiCommand(),
+      pulumiCommand: command.asPulumiCommand(),
       envVars: {
         ...this.options.env,
-        PULUMI_BACKEND_URL: this.backendUrl,
+        // Only a backend given explicitly is passed on; otherwise the CLI finds the same one
+        // itself (environment, project file or login).
+        ...(this.options.backendUrl !== undefined
+          ? { PULUMI_BACKEND_URL: this.options.backendUrl }
+          : {}),
         PULUMI_SKIP_UPDATE_CHECK: "true",
       },
     });
   }
 
-  /** Creates the stack when an operation may deploy it; others require it to exist. */
+  /** Selects the stack; creates it only when `create` (up). */
   private async stack(name: string, create: boolean): Promise<Stack> {
     const ws = await this.workspace();
-    return this.selectLock.run(() =>
+    return projectLock(this.projectDir).run(() =>
       create ? Stack.createOrSelect(name, ws) : Stack.select(name, ws),
     );
   }
@@ -130,7 +189,7 @@ export class AutomationStackOperations implements StackOperations {
     try {
       switch (operation) {
         case "preview": {
-          const stack = await this.stack(target.stack, true);
+          const stack = await this.stack(target.stack, false);
           const r = await stack.preview({ ...common, policyPacks });
           return { changes: r.changeSummary, outputs: {} };
         }
@@ -167,7 +226,40 @@ export class AutomationStackOperations implements StackOperations {
         }
       }
     } catch (e) {
-      throw conciseError(e);
+      throw readableError(e);
+    }
+  }
+
+  /**
+   * Resources of the stack that `destroy` would stop at (`protect` in its state, read with
+   * `pulumi stack export`). A stack that does not exist has none.
+   */
+  async protectedResources(target: StackTarget): Promise<ProtectedResource[]> {
+    try {
+      const stack = await this.stack(target.stack, false);
+      const state = (await stack.exportStack()) as {
+        deployment?: { resources?: ReadonlyArray<{ urn?: string; protect?: boolean }> };
+      };
+      return (state.deployment?.resources ?? [])
+        .filter((r) => r.protect === true && typeof r.urn === "string")
+        .map((r) => ({ stack: target.stack, urn: r.urn as string }));
+    } catch (e) {
+      if (e instanceof StackNotFoundError) return [];
+      throw readableError(e);
+    }
+  }
+
+  /**
+   * `pulumi cancel`: stops the update running on the stack (from a crashed job or another
+   * machine) and releases its lock. Dangerous (the engine's own warning): resource operations
+   * in flight may be left pending, to be cleared by a refresh. See docs/runbooks/.
+   */
+  async cancel(target: StackTarget): Promise<void> {
+    try {
+      const stack = await this.stack(target.stack, false);
+      await stack.cancel();
+    } catch (e) {
+      throw readableError(e);
     }
   }
 }

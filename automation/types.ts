@@ -50,6 +50,14 @@ export interface StackResult {
   readonly durationMs: number;
   /** Why the stack failed, was cancelled or skipped. */
   readonly error?: string;
+  /**
+   * The class of the error a failed or cancelled stack threw (`ConcurrentUpdateError`,
+   * `StackNotFoundError`, `CommandError`, ...), for callers that answer by kind (a portal's 409
+   * and 404). The error object itself is `cause`, left out of JSON.
+   */
+  readonly errorName?: string;
+  /** The error object itself (not enumerable, so `JSON.stringify` leaves it out). */
+  readonly cause?: unknown;
 }
 
 export interface RunResult {
@@ -132,4 +140,11 @@ export interface StackOperations {
     signal: AbortSignal,
     onEvent: (event: StackEvent) => void,
   ): Promise<StackOutcome>;
+  /**
+   * The resources `destroy` would stop at (protected in the stack's state), checked for every
+   * selected stack before a destroy starts. Implementations that cannot know leave it out.
+   */
+  protectedResources?(target: StackTarget): Promise<ReadonlyArray<{ stack: string; urn: string }>>;
+  /** Cancels the update running on the stack and releases its lock (`pulumi cancel`). */
+  cancel?(target: StackTarget): Promise<void>;
 }

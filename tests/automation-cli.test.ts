@@ -20,7 +20,10 @@ const fakeBin = path.join(scratch, "bin");
 fs.mkdirSync(fakeBin);
 fs.writeFileSync(path.join(fakeBin, "pulumi"), "#!/bin/sh\nexit 3\n", { mode: 0o755 });
 
-function platform(args: string[], opts: { withPulumi?: boolean } = {}) {
+function platform(
+  args: string[],
+  opts: { withPulumi?: boolean; env?: Record<string, string> } = {},
+) {
   const PATH = [path.dirname(process.execPath), ...(opts.withPulumi ? [fakeBin] : [])].join(
     path.delimiter,
   );
@@ -30,6 +33,7 @@ function platform(args: string[], opts: { withPulumi?: boolean } = {}) {
     PULUMI_HOME: path.join(scratch, "pulumi-home"),
     npm_config_cache: path.join(scratch, "npm-cache"),
     npm_config_update_notifier: "false",
+    ...opts.env,
   };
   const r = spawnSync("npx", ["tsx", "tools/platform.ts", ...args], {
     cwd: root,
@@ -124,7 +128,10 @@ describe("platform CLI", () => {
   }
 
   it.skipIf(!projectLoads)("exits 2 with a clear message when AWS credentials are missing", () => {
-    const r = platform(["preview"], { withPulumi: true });
+    const r = platform(["preview"], {
+      withPulumi: true,
+      env: { PULUMI_BACKEND_URL: "s3://state/platform" },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`platform preview: cannot run: ${MISSING_CREDENTIALS_MESSAGE}`);
   });

@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 import { syntheticTargets, orchestrationFigure } from "../automation/bench";
 import { MemoryStackOperations } from "../automation/memory";
 import { runWaves } from "../automation/orchestrator";
-import { formatChanges, ProgressReporter } from "../automation/progress";
-import type { Operation, PlatformEvent, StackTarget } from "../automation/types";
+import { formatChanges, formatSummary, ProgressReporter } from "../automation/progress";
+import type { Operation, PlatformEvent, StackResult, StackTarget } from "../automation/types";
 import {
   parseStackList,
   planWaves,
@@ -468,5 +468,36 @@ describe("ProgressReporter (log mode)", () => {
     );
     expect(formatChanges({ same: 3, update: 1 })).toBe("1 update, 3 unchanged");
     expect(formatChanges({})).toBe("no changes");
+  });
+});
+
+describe("formatSummary", () => {
+  it("keeps every line of a failed stack's error under its row", () => {
+    const failed: StackResult = {
+      stack: "global",
+      role: "global",
+      operation: "destroy",
+      status: "failed",
+      wave: 0,
+      changes: {},
+      outputs: {},
+      durationMs: 0,
+      error:
+        "error: unable to delete resource \"urn:x\"\nas it is currently marked for protection.\n`pulumi state unprotect 'urn:x'`",
+    };
+    expect(
+      formatSummary({
+        operation: "destroy",
+        ok: false,
+        waves: [["global"]],
+        stacks: [failed],
+        durationMs: 0,
+      }),
+    ).toEqual([
+      "destroy did not succeed in 0.0s",
+      '  global  failed        0.0s  error: unable to delete resource "urn:x"',
+      "      as it is currently marked for protection.",
+      "      `pulumi state unprotect 'urn:x'`",
+    ]);
   });
 });

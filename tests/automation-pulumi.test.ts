@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { afterAll, describe, expect, it } from "vitest";
 import { plainOutputs, translateEngineEvent } from "../automation/engine-events";
@@ -15,8 +16,9 @@ import {
   findAwsCredentials,
   findPulumiCli,
   LOCAL_STATE_DIR,
+  MISSING_BACKEND_MESSAGE,
 } from "../automation/preflight";
-import { AutomationStackOperations, conciseError } from "../automation/pulumi-operations";
+import { AutomationStackOperations, readableError } from "../automation/pulumi-operations";
 import type { StackOperations } from "../automation/types";
 import { planWaves } from "../automation/waves";
 
@@ -210,22 +212,23 @@ describe("preflight", () => {
     );
   });
 
-  it("uses PULUMI_BACKEND_URL, else a file backend inside the project", () => {
+  it("uses PULUMI_BACKEND_URL, else refuses: never a file backend inside the project", () => {
     expect(backendUrl("/p", { PULUMI_BACKEND_URL: "s3://state/platform" })).toBe(
       "s3://state/platform",
     );
-    expect(backendUrl("/p", {})).toBe(`file:///p/${LOCAL_STATE_DIR}`);
+    expect(() => backendUrl("/p", { HOME: dir })).toThrow(MISSING_BACKEND_MESSAGE);
+    expect(fs.existsSync(path.join("/p", LOCAL_STATE_DIR))).toBe(false);
   });
 
-  it("keeps the engine's error lines of a failed command", () => {
+  it("keeps the engine's error block of a failed command, and the error object", () => {
     const e = Object.assign(new Error("code: 255\n stdout: lots\n stderr: ..."), {
       commandResult: {
+        stdout: "",
         stderr: "noise\nerror: update failed\n  error: AccessDenied on s3:CreateBucket\n",
       },
     });
-    expect(conciseError(e).message).toBe(
-      "error: update failed\nerror: AccessDenied on s3:CreateBucket",
-    );
+    expect(readableError(e)).toBe(e);
+    expect(e.message).toBe("error: update failed\nerror: AccessDenied on s3:CreateBucket");
   });
 });
 
@@ -260,8 +263,11 @@ describe.skipIf(cli === undefined)("the real path (needs a Pulumi CLI; no cloud)
       );
       for (const s of ["global", "region-a", "region-b"])
         fs.writeFileSync(path.join(dir, `Pulumi.${s}.yaml`), "config: {}\n");
+      const state = path.join(dir, "state");
+      fs.mkdirSync(state);
       const ops = new AutomationStackOperations({
         projectDir: dir,
+        backendUrl: pathToFileURL(state).href,
         policyPacks: [],
         pulumiRoot: cli?.root,
         env: { PULUMI_CONFIG_PASSPHRASE: "test-only" },
@@ -287,7 +293,8 @@ describe.skipIf(cli === undefined)("the real path (needs a Pulumi CLI; no cloud)
       ]);
       const down = await runWaves(ops, "destroy", planWaves(targets, "destroy"));
       expect(down.ok).toBe(true);
-      expect(fs.existsSync(path.join(dir, LOCAL_STATE_DIR))).toBe(true);
+      expect(fs.readdirSync(state).length).toBeGreaterThan(0);
+      expect(fs.existsSync(path.join(dir, LOCAL_STATE_DIR))).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

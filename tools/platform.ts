@@ -5,27 +5,48 @@
  *   npm run platform -- preview --json
  *
  * Exit codes: 0 every stack succeeded; 1 an operation failed (or was cancelled or skipped);
- * 2 the run could not start (no Pulumi CLI, no cloud credentials, bad config or arguments).
+ * 2 the run could not start (no Pulumi CLI, no backend, no cloud credentials, bad config or
+ * arguments, an unconfirmed destroy, protected resources in the way of a destroy).
+ *
+ * Interrupts: the first Ctrl-C (SIGINT) or SIGTERM cancels gracefully: every running `pulumi`
+ * gets exactly one SIGINT (they run in their own process groups, so the terminal's Ctrl-C does
+ * not reach them directly; automation/pulumi-command.ts) and no new wave starts. The second is
+ * the explicit hard stop: a second SIGINT, which the CLI takes as "terminate now". A third exits.
  */
 import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
 import { registerEvacuationCommands } from "../automation/evacuate";
-import { runWaves } from "../automation/orchestrator";
 import {
   findAwsCredentials,
+  findBackend,
   findPulumiCli,
+  MISSING_BACKEND_MESSAGE,
   MISSING_CREDENTIALS_MESSAGE,
   MISSING_PULUMI_MESSAGE,
   PreflightError,
 } from "../automation/preflight";
-import { planRun } from "../automation/platform";
+import {
+  cancelUpdates,
+  checkDestroy,
+  planRun,
+  ProtectedResourcesError,
+  runPlatform,
+} from "../automation/platform";
+import {
+  DEPLOY_ROLE_MAX_SESSION_SECONDS,
+  PIPELINE_ROLES,
+  trustedSubjects,
+  trustPolicy,
+} from "../automation/oidc";
 import { ProgressReporter } from "../automation/progress";
 import { AutomationStackOperations } from "../automation/pulumi-operations";
 import { isOperation, OPERATIONS, type Operation, type PlatformEvent } from "../automation/types";
 import { parseStackList, SelectionError } from "../automation/waves";
 
 const EXIT_FAILED = 1;
+/** Interrupts this close together are one keystroke (see `onSignal`). */
+const INTERRUPT_COALESCE_MS = 1000;
 const EXIT_CANNOT_START = 2;
 
 /** The repository root: the directory holding Pulumi.yaml, one level above this file. */
@@ -34,7 +55,7 @@ const DEFAULT_PROJECT_DIR = path.resolve(__dirname, "..");
 const DESCRIPTIONS: Readonly<Record<Operation, string>> = {
   preview: "show what up would change, with the policy pack attached",
   up: "deploy: global first, then the regions in waves (canary first)",
-  destroy: "tear down in reverse order: regions first, global last",
+  destroy: "tear down the named stacks (--stacks, --yes) in reverse order: regions, then global",
   refresh: "reconcile each stack's state with what is deployed",
   outputs: "print each stack's outputs",
 };
@@ -49,7 +70,22 @@ interface CliOptions {
   projectDir?: string;
   policyPack?: string[];
   credentialCheck: boolean;
+  yes?: boolean;
 }
+
+/** What a preflight check sees: the operation, its waves and the project. */
+export interface PreflightContext {
+  readonly operation: Operation;
+  readonly projectDir: string;
+  readonly waves: ReturnType<typeof planRun>;
+}
+
+/**
+ * Checks run after the built-in ones (CLI, config, destroy confirmation, backend, credentials)
+ * and before any stack is touched. A check throws `PreflightError` to stop the run (exit 2).
+ */
+export type PreflightCheck = (context: PreflightContext) => Promise<void> | void;
+export const PREFLIGHT_CHECKS: PreflightCheck[] = [];
 
 function count(min: number) {
   return (text: string): number => {
@@ -61,45 +97,81 @@ function count(min: number) {
   };
 }
 
-function preflight(operation: Operation, options: CliOptions) {
+async function preflight(operation: Operation, options: CliOptions) {
   const cli = findPulumiCli();
   if (cli === undefined) throw new PreflightError(MISSING_PULUMI_MESSAGE);
+  const projectDir = options.projectDir ?? DEFAULT_PROJECT_DIR;
+  const stacks = parseStackList(options.stacks);
   const waves = planRun(operation, {
-    projectDir: options.projectDir ?? DEFAULT_PROJECT_DIR,
-    stacks: parseStackList(options.stacks),
+    projectDir,
+    stacks,
     canary: options.canary,
     maxParallel: options.maxParallel,
     order: parseStackList(options.order),
   });
+  if (operation === "destroy") checkDestroy({ stacks, confirm: options.yes === true });
+  // Never a backend of this tool's choosing: the one `pulumi login` (or the environment) chose.
+  if (findBackend(projectDir) === undefined) throw new PreflightError(MISSING_BACKEND_MESSAGE);
   // Outputs only read the backend's state; everything else talks to AWS.
   if (operation !== "outputs" && options.credentialCheck && findAwsCredentials() === undefined) {
     throw new PreflightError(MISSING_CREDENTIALS_MESSAGE);
   }
-  return { cli, waves };
+  for (const check of PREFLIGHT_CHECKS) await check({ operation, projectDir, waves });
+  return { cli, waves, projectDir, stacks };
 }
+
+const CANNOT_START = [PreflightError, ConfigError, SelectionError, ProtectedResourcesError];
+const cannotStart = (e: unknown): e is Error => CANNOT_START.some((c) => e instanceof c);
 
 async function run(operation: Operation, options: CliOptions): Promise<number> {
   const emitJson = (event: PlatformEvent | { type: "error"; exitCode: number; message: string }) =>
     process.stdout.write(`${JSON.stringify(event)}\n`);
-  let planned: ReturnType<typeof preflight>;
-  try {
-    planned = preflight(operation, options);
-  } catch (e) {
-    if (!(e instanceof PreflightError || e instanceof ConfigError || e instanceof SelectionError)) {
-      throw e;
-    }
+  const refuse = (e: Error): number => {
     const what = e instanceof ConfigError ? "bad configuration" : "cannot run";
     process.stderr.write(`platform ${operation}: ${what}: ${e.message}\n`);
     if (options.json === true)
       emitJson({ type: "error", exitCode: EXIT_CANNOT_START, message: e.message });
     return EXIT_CANNOT_START;
+  };
+  let planned: Awaited<ReturnType<typeof preflight>>;
+  try {
+    planned = await preflight(operation, options);
+  } catch (e) {
+    if (!cannotStart(e)) throw e;
+    return refuse(e);
   }
 
+  const operations = new AutomationStackOperations({
+    projectDir: planned.projectDir,
+    pulumiRoot: planned.cli.root,
+    ...(options.policyPack ? { policyPacks: options.policyPack.map((p) => path.resolve(p)) } : {}),
+  });
   const controller = new AbortController();
+  let interrupts = 0;
+  let lastInterrupt = Number.NEGATIVE_INFINITY;
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write("cancelling: waiting for the running stacks to stop (again to force)\n");
-    controller.abort();
+    // A terminal's Ctrl-C reaches every process of the foreground group, and the wrappers this
+    // runs under relay it again (npm's run-script forwards SIGINT/SIGTERM to its child; tsx
+    // relays what its child did not see): copies of one keystroke arrive within milliseconds.
+    const now = Date.now();
+    if (now - lastInterrupt < INTERRUPT_COALESCE_MS) return;
+    lastInterrupt = now;
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write(
+        "cancelling: each running pulumi was interrupted once and is stopping gracefully; " +
+          "no new stack starts (interrupt again to terminate at once)\n",
+      );
+      controller.abort();
+    } else if (interrupts === 2) {
+      process.stderr.write(
+        "terminating: the running pulumi commands were told to stop now; their stacks may be " +
+          "left with pending operations (see docs/runbooks/interrupted-deploy.md)\n",
+      );
+      void operations.terminate();
+    } else {
+      process.exit(130);
+    }
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -109,23 +181,65 @@ async function run(operation: Operation, options: CliOptions): Promise<number> {
       ? undefined
       : new ProgressReporter((t) => process.stdout.write(t), process.stdout.isTTY === true);
   try {
-    const operations = new AutomationStackOperations({
-      projectDir: options.projectDir ?? DEFAULT_PROJECT_DIR,
-      pulumiRoot: planned.cli.root,
-      ...(options.policyPack
-        ? { policyPacks: options.policyPack.map((p) => path.resolve(p)) }
-        : {}),
-    });
-    const result = await runWaves(operations, operation, planned.waves, {
+    const result = await runPlatform(operation, {
+      projectDir: planned.projectDir,
+      stacks: planned.stacks,
+      canary: options.canary,
+      maxParallel: options.maxParallel,
+      order: parseStackList(options.order),
+      confirm: options.yes === true,
+      operations,
       signal: controller.signal,
       onFailure: options.continueOnFailure === true ? "continue" : "stop",
       onEvent: (event) => (reporter ? reporter.handle(event) : emitJson(event)),
     });
     return result.ok ? 0 : EXIT_FAILED;
+  } catch (e) {
+    if (!cannotStart(e)) throw e;
+    return refuse(e);
   } finally {
     reporter?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `platform cancel`: `pulumi cancel` on each named stack. */
+async function cancel(options: CliOptions): Promise<number> {
+  const stacks = parseStackList(options.stacks);
+  const projectDir = options.projectDir ?? DEFAULT_PROJECT_DIR;
+  try {
+    const cli = findPulumiCli();
+    if (cli === undefined) throw new PreflightError(MISSING_PULUMI_MESSAGE);
+    if (stacks === undefined) {
+      throw new SelectionError("cancel needs the stacks named explicitly (--stacks)");
+    }
+    if (options.yes !== true) {
+      throw new SelectionError(
+        `cancel stops the update running on ${stacks.join(", ")} and may leave pending ` +
+          `operations: confirm with --yes`,
+      );
+    }
+    if (findBackend(projectDir) === undefined) throw new PreflightError(MISSING_BACKEND_MESSAGE);
+    const results = await cancelUpdates({
+      projectDir,
+      stacks,
+      operations: new AutomationStackOperations({ projectDir, pulumiRoot: cli.root }),
+    });
+    for (const r of results) {
+      const line =
+        r.status === "cancelled"
+          ? `[${r.stack}] update cancelled; now run: npm run platform -- refresh --stacks ${r.stack}`
+          : `[${r.stack}] cancel failed (${r.errorName ?? "Error"}): ${r.error ?? ""}`;
+      if (options.json === true) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`${line}\n`);
+    }
+    return results.every((r) => r.status === "cancelled") ? 0 : EXIT_FAILED;
+  } catch (e) {
+    if (!cannotStart(e)) throw e;
+    const what = e instanceof ConfigError ? "bad configuration" : "cannot run";
+    process.stderr.write(`platform cancel: ${what}: ${e.message}\n`);
+    return EXIT_CANNOT_START;
   }
 }
 
@@ -159,6 +273,8 @@ function printWaves(options: CliOptions & { operation: string }): number {
       canary: regionWaves[0] ?? [],
       rest: regionWaves.slice(1).flat(),
       waves: waves.map((w) => w.stacks.map((t) => t.stack)),
+      // Stack -> AWS region, for the jobs that act in a region (waiting for ECR replication).
+      regions: Object.fromEntries(waves.flatMap((w) => w.stacks).map((t) => [t.stack, t.region])),
     };
     process.stdout.write(`${JSON.stringify(plan)}\n`);
     return 0;
@@ -182,15 +298,18 @@ export function buildProgram(): Command {
     .addHelpText(
       "after",
       `
-Exit codes: 0 success; 1 an operation failed; 2 cannot start (no Pulumi CLI, no cloud
-credentials, bad config or arguments).
-Backend: PULUMI_BACKEND_URL, else a file backend in <project>/.pulumi-state.
+Exit codes: 0 success; 1 an operation failed; 2 cannot start (no Pulumi CLI, no backend, no
+cloud credentials, bad config or arguments, unconfirmed destroy, protected resources).
+Backend: the one the Pulumi CLI uses (PULUMI_BACKEND_URL, Pulumi.yaml backend.url, or
+\`pulumi login\`); with none, nothing runs. Preview never creates a stack; up does.
+Ctrl-C once: graceful cancel; twice: terminate now (may leave pending operations).
 
 Examples:
   npm run platform -- preview
   npm run platform -- up --stacks global,us-east-1
   npm run platform -- up --canary 0 --json
-  npm run platform -- destroy --stacks us-east-1`,
+  npm run platform -- destroy --stacks us-east-1 --yes
+  npm run platform -- cancel --stacks us-east-1 --yes`,
     );
   program
     .command("waves")
@@ -205,7 +324,7 @@ Examples:
       process.exitCode = printWaves(options);
     });
   for (const operation of OPERATIONS) {
-    program
+    const command = program
       .command(operation)
       .description(DESCRIPTIONS[operation])
       .option("-s, --stacks <list>", "comma-separated stacks to operate on (default: all)")
@@ -219,11 +338,60 @@ Examples:
       .option("--json", "newline-delimited JSON events on stdout")
       .option("--project-dir <dir>", "directory holding Pulumi.yaml (default: the repository root)")
       .option("--policy-pack <dir...>", "policy pack(s) for preview and up (default: policy/)")
-      .option("--no-credential-check", "skip the AWS credentials check (instance or task roles)")
-      .action(async (options: CliOptions) => {
-        process.exitCode = await run(operation, options);
-      });
+      .option("--no-credential-check", "skip the AWS credentials check (instance or task roles)");
+    if (operation === "destroy") {
+      command.option("-y, --yes", "confirm the destroy of the stacks named by --stacks");
+    }
+    command.action(async (options: CliOptions) => {
+      process.exitCode = await run(operation, options);
+    });
   }
+  program
+    .command("cancel")
+    .description("cancel the update in progress on the named stacks (pulumi cancel), then refresh")
+    .option("-s, --stacks <list>", "comma-separated stacks (required)")
+    .option("-y, --yes", "confirm: the update is stopped where it is")
+    .option("--json", "one JSON line per stack")
+    .option("--project-dir <dir>", "directory holding Pulumi.yaml (default: the repository root)")
+    .action(async (options: CliOptions) => {
+      process.exitCode = await cancel(options);
+    });
+  program
+    .command("oidc-trust")
+    .description(
+      "print the IAM trust policy a pipeline role needs: the OIDC subjects of every job of " +
+        ".github/workflows that assumes it (environments, pull requests, branches)",
+    )
+    .requiredOption("--repo <owner/name>", "the GitHub repository")
+    .requiredOption("--account <id>", "the AWS account id (12 digits)")
+    .option("--role <role>", `one of ${PIPELINE_ROLES.join(", ")}`, "deploy")
+    .option("--partition <partition>", "aws, aws-cn or aws-us-gov", "aws")
+    .action((options: { repo: string; account: string; role: string; partition: string }) => {
+      const role = PIPELINE_ROLES.find((r) => r === options.role);
+      if (role === undefined) {
+        process.stderr.write(
+          `platform oidc-trust: --role ${options.role}: not one of ${PIPELINE_ROLES.join(", ")}\n`,
+        );
+        process.exitCode = EXIT_CANNOT_START;
+        return;
+      }
+      try {
+        const subjects = trustedSubjects(
+          path.join(DEFAULT_PROJECT_DIR, ".github", "workflows"),
+          options.repo,
+        )[role];
+        const policy = trustPolicy(options.account, subjects, options.partition);
+        process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+        if (role === "deploy") {
+          process.stderr.write(
+            `the deploy role's MaxSessionDuration must be at least ${DEPLOY_ROLE_MAX_SESSION_SECONDS} s\n`,
+          );
+        }
+      } catch (e) {
+        process.stderr.write(`platform oidc-trust: ${(e as Error).message}\n`);
+        process.exitCode = EXIT_CANNOT_START;
+      }
+    });
   // Region evacuation (automation/evacuate.ts).
   registerEvacuationCommands(program, DEFAULT_PROJECT_DIR);
   return program;
