@@ -3,6 +3,8 @@
  * A missing or malformed value fails the start with the variable's name, its value and what is
  * allowed, before the server listens: a pod that cannot work should crash-loop, not serve errors.
  */
+import { LEVELS } from "./log";
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigError extends Error {
@@ -55,6 +57,8 @@ export interface BaseConfig {
   readonly port: number;
   /** @default 0.0.0.0 - the address to listen on (a local region uses the loopback) */
   readonly host: string;
+  /** @default info - LOG_LEVEL: debug, info, warn, error or silent */
+  readonly logLevel: (typeof LEVELS)[number];
   /** Time between failing readiness and closing the listener on SIGTERM (endpoints propagate). */
   readonly drainDelayMs: number;
   /** Hard bound of the drain: past it, the process exits 1 with the requests still open. */
@@ -69,6 +73,7 @@ export function baseConfig(env: Env, service: string): BaseConfig {
     region: sameRegion(env),
     port: intEnv(env, "PORT", 8080, 0, 65535),
     host: env.LISTEN_HOST ?? "0.0.0.0",
+    logLevel: logLevel(env),
     drainDelayMs: intEnv(env, "DRAIN_DELAY_MS", 5000),
     drainTimeoutMs: intEnv(env, "DRAIN_TIMEOUT_MS", 25000),
   };
@@ -83,4 +88,15 @@ function sameRegion(env: Env): string {
     );
   }
   return region;
+}
+
+function logLevel(env: Env): (typeof LEVELS)[number] {
+  const raw = env.LOG_LEVEL ?? "info";
+  const level = LEVELS.find((l) => l === raw);
+  if (!level) {
+    throw new ConfigError(
+      `environment variable LOG_LEVEL="${raw}" is not one of ${LEVELS.join(", ")}`,
+    );
+  }
+  return level;
 }

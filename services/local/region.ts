@@ -60,30 +60,41 @@ export interface LocalRegionOptions {
 
 export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
 
+/**
+ * dynalite on a data directory: stopping it is an outage (no new connections, the open ones
+ * cut), and starting it again is a new server process on the same port and the same data, as a
+ * DynamoDB endpoint coming back would be.
+ */
 export class LocalDynamo {
-  readonly server: Server;
+  server?: Server;
   port = 0;
-  constructor() {
-    this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  }
+  readonly dataDir = mkdtempSync(path.join(tmpdir(), "local-dynamodb-"));
   get url() {
     return `http://127.0.0.1:${this.port}`;
   }
-  /** Listens (again, on the same port after a stop: the data is kept in memory). */
   start(): Promise<void> {
+    const server = dynalite({
+      path: this.dataDir,
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    });
+    this.server = server;
     return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(this.port, "127.0.0.1", () => {
-        this.port = (this.server.address() as AddressInfo).port;
+      server.once("error", reject);
+      server.listen(this.port, "127.0.0.1", () => {
+        this.port = (server.address() as AddressInfo).port;
         resolve();
       });
     });
   }
-  /** An outage: no new connections, and the open ones cut. */
   stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return Promise.resolve();
     return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      server.close(() => resolve());
+      server.closeAllConnections();
     });
   }
 }
@@ -274,6 +285,7 @@ export async function startLocalRegion(options: LocalRegionOptions): Promise<Loc
       await s3.close();
       await dynamo.stop();
       rmSync(s3Dir, { recursive: true, force: true });
+      rmSync(dynamo.dataDir, { recursive: true, force: true });
     },
   };
 }

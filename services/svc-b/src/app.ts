@@ -42,7 +42,7 @@ export interface SvcB extends RunningService {
 export async function startSvcB(env: Env): Promise<SvcB> {
   const config = loadConfig(env);
   const dynamodb = dynamodbClient(env);
-  const log = createLogger({ service: SERVICE, region: config.region });
+  const log = createLogger({ service: SERVICE, region: config.region }, config.logLevel);
   const worker = new QueueWorker(
     sqsClient(env),
     dynamodb,
