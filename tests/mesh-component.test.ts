@@ -241,8 +241,8 @@ describe.each([
         .map((d) => d.name)
         .sort(),
     ).toEqual([
-      "platform-svc-a-stable",
       "platform-svc-a-canary",
+      "platform-svc-a-stable",
       "platform-svc-b-stable",
       "platform-svc-c-stable",
     ]);
