@@ -199,6 +199,7 @@ afterAll(async () => {
   await local?.stop();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded inputs are untyped JSON
 const spec = (r: RecordedResource) => r.inputs.spec as Record<string, any>;
 const named = (name: string): RecordedResource => {
   const found = mesh.records.filter((r) => r.name === name);
