@@ -4,7 +4,16 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "policy/node_modules/**", "plan-out/**", "**/*.mjs"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "bin/**",
+      "services/*/dist/**",
+      "policy/node_modules/**",
+      "plan-out/**",
+      "**/*.mjs",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
