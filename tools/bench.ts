@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { policyThroughput } from "../policy/bench";
 import { orchestrationFigure } from "../automation/bench";
+import { formatServicesBench, servicesBench } from "./bench/services";
 
 const ROOT = path.resolve(__dirname, "..");
 const REGIONS = [
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
   console.log(
     `orchestration: ${orchestration.regions} regions in ${orchestration.totalMs.toFixed(0)} ms, ratio to global + one region ${orchestration.ratio.toFixed(2)}`,
   );
+
+  console.log(formatServicesBench(await servicesBench()));
 }
 
 main().catch((e) => {
