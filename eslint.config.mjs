@@ -11,6 +11,7 @@ export default tseslint.config(
       "policy/node_modules/**",
       "plan-out/**",
       ".portal/**",
+      "services/*/dist/**",
       "**/*.mjs",
     ],
   },

@@ -23,6 +23,7 @@ export async function regionProgram(config: RegionConfig): Promise<Record<string
       services: config.services,
       fabric: global.fabric,
       workQueueArn: platform.workQueueArn,
+      workQueueUrl: platform.workQueueUrl,
       clusterName: platform.clusterName,
       oidcProviderArn: platform.oidcProviderArn,
       oidcProviderUrl: platform.oidcProviderUrl,

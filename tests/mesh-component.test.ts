@@ -8,6 +8,7 @@ import {
   OIDC_ARN,
   TARGET_GROUP_ARN,
   WORK_QUEUE_ARN,
+  WORK_QUEUE_URL,
   regionConfig,
   runMesh,
   type MeshRun,
@@ -233,11 +234,15 @@ describe.each([
     });
   });
 
-  it("tells every pod its region, its region's bus and its event source", () => {
+  it("tells every pod its region, its region's fabric, its callees and its collector", () => {
     const env = (name: string) => spec(named(run, name)).template.spec.containers[0].env;
-    expect(ofType(run, K.deployment).map((d) => d.name)).toEqual([
-      "platform-svc-a-stable",
+    expect(
+      ofType(run, K.deployment)
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual([
       "platform-svc-a-canary",
+      "platform-svc-a-stable",
       "platform-svc-b-stable",
       "platform-svc-c-stable",
     ]);
@@ -248,15 +253,30 @@ describe.each([
       ["platform-svc-c-stable", "svc-c"],
     ]) {
       expect(env(deployment)).toEqual([
+        { name: "AWS_REGION", value: "us-east-1" },
+        { name: "BUCKET_NAME", value: FABRIC.bucketName },
         { name: "EVENT_BUS_NAME", value: FABRIC.busName },
         { name: "EVENT_SOURCE", value: `platform.${svc}` },
+        { name: "KMS_KEY_ARN", value: FABRIC.kmsKeyArn },
+        {
+          name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+          value: "http://adot-collector.observability.svc.cluster.local:4318",
+        },
+        { name: "OTEL_SERVICE_NAME", value: svc },
         { name: "PLATFORM_REGION", value: "us-east-1" },
         { name: "PORT", value: "8080" },
+        // svc-c lists only svc-a in allowFrom: only svc-a is told where svc-c is.
+        ...(svc === "svc-a"
+          ? [{ name: "SVC_C_URL", value: "http://svc-c.svc-c.svc.cluster.local:8080" }]
+          : []),
+        { name: "TABLE_NAME", value: FABRIC.tableName },
+        { name: "WORK_QUEUE_URL", value: WORK_QUEUE_URL },
+        { name: "WORK_VISIBILITY_TIMEOUT_SECONDS", value: "300" },
       ]);
     }
   });
 
-  it("answers the region's health path with svc-a's stable readiness, on the public names", () => {
+  it("answers the region's health path with svc-a's stable deep health, on the public names", () => {
     const vs = named(run, "platform-health-vs");
     expect(vs.type).toBe(K.vs);
     expect(vs.inputs.metadata).toEqual({ name: "regional-health", namespace: "istio-ingress" });
@@ -267,7 +287,7 @@ describe.each([
         {
           name: "health",
           match: [{ uri: { exact: "/healthz" } }],
-          rewrite: { uri: "/ready" },
+          rewrite: { uri: "/healthz" },
           timeout: "1.5s",
           retries: { attempts: 2, perTryTimeout: "0.5s", retryOn: "5xx,reset,connect-failure" },
           route: [
@@ -289,7 +309,7 @@ describe.each([
     expect(vs.dependencies).toEqual([istiod, gateway]);
   });
 
-  it("lets the gateway through to svc-a's readiness path only, read-only", () => {
+  it("lets the gateway through to svc-a's deep health path only, read-only", () => {
     const gateway = {
       source: { principals: ["cluster.local/ns/istio-ingress/sa/istio-ingressgateway"] },
     };
@@ -300,7 +320,7 @@ describe.each([
         { from: [gateway], to: [{ operation: { ports: ["8080"], paths: ["/a", "/a/*"] } }] },
         {
           from: [gateway],
-          to: [{ operation: { ports: ["8080"], paths: ["/ready"], methods: ["GET", "HEAD"] } }],
+          to: [{ operation: { ports: ["8080"], paths: ["/healthz"], methods: ["GET", "HEAD"] } }],
         },
       ],
     });
@@ -334,7 +354,7 @@ describe.each([
       });
       expect(pod.containers[0].resources.limits).toEqual({ cpu: "1", memory: "512Mi" });
       expect(pod.containers[0].readinessProbe.httpGet.path).toBe("/ready");
-      expect(pod.containers[0].livenessProbe.httpGet.path).toBe("/healthz");
+      expect(pod.containers[0].livenessProbe.httpGet.path).toBe("/livez");
       expect(pod.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
       expect(spec(d).replicas).toBeUndefined();
     }
@@ -354,9 +374,7 @@ describe.each([
         {
           from: [
             {
-              source: {
-                principals: ["cluster.local/ns/svc-a/sa/svc-a", "cluster.local/ns/svc-b/sa/svc-b"],
-              },
+              source: { principals: ["cluster.local/ns/svc-a/sa/svc-a"] },
             },
           ],
           to: [{ operation: { ports: ["8080"] } }],
@@ -370,10 +388,6 @@ describe.each([
         ],
         to: [{ operation: { ports: ["8080"], paths: ["/b", "/b/*"] } }],
       },
-      {
-        from: [{ source: { principals: ["cluster.local/ns/svc-a/sa/svc-a"] } }],
-        to: [{ operation: { ports: ["8080"] } }],
-      },
     ]);
   });
 
@@ -384,11 +398,15 @@ describe.each([
     });
     const egress = spec(named(run, "platform-svc-a-np-allow-egress")).egress;
     expect(egress.slice(0, 2)).toEqual([
-      { to: [ns("svc-b")], ports: [{ protocol: "TCP", port: 8080 }] },
       { to: [ns("svc-c")], ports: [{ protocol: "TCP", port: 8080 }] },
+      { to: [{ ipBlock: { cidr: "10.10.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }] },
     ]);
+    expect(spec(named(run, "platform-svc-b-np-allow-egress")).egress[0]).toEqual({
+      to: [{ ipBlock: { cidr: "10.10.0.0/16" } }],
+      ports: [{ protocol: "TCP", port: 443 }],
+    });
     expect(spec(named(run, "platform-svc-c-np-allow-ingress")).ingress[0]).toEqual({
-      from: [ns("svc-a"), ns("svc-b")],
+      from: [ns("svc-a")],
       ports: [{ protocol: "TCP", port: 8080 }],
     });
     expect(spec(named(run, "platform-np-istio-ingress-allow-gateway")).ingress).toEqual([
@@ -446,7 +464,7 @@ describe.each([
       "svc-b",
       [
         ["Table", [FABRIC.tableArn, `${FABRIC.tableArn}/index/*`]],
-        ["Queue", [WORK_QUEUE_ARN]],
+        ["QueueConsume", [WORK_QUEUE_ARN]],
         ["Key", [FABRIC.kmsKeyArn]],
       ],
     ],
@@ -454,7 +472,6 @@ describe.each([
       "svc-c",
       [
         ["Bucket", [`${FABRIC.bucketArn}/*`]],
-        ["Events", [FABRIC.busArn]],
         ["Key", [FABRIC.kmsKeyArn]],
       ],
     ],
@@ -467,11 +484,23 @@ describe.each([
     expect(actions.filter((a: string) => a.includes("*"))).toEqual([]);
   });
 
-  it("keeps svc-b's table access read-only and svc-a's read-write", () => {
-    const table = (svc: string) =>
-      JSON.parse(named(run, `platform-${svc}-access`).inputs.policy as string).Statement[0].Action;
-    expect(table("svc-b")).toEqual(["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]);
-    expect(table("svc-a")).toHaveLength(7);
+  it("lets svc-b consume the work queue, and nobody send to it", () => {
+    const statements = (svc: string) =>
+      JSON.parse(named(run, `platform-${svc}-access`).inputs.policy as string).Statement as Array<{
+        Sid: string;
+        Action: string[];
+      }>;
+    expect(statements("svc-b").find((s) => s.Sid === "QueueConsume")?.Action).toEqual([
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:ReceiveMessage",
+    ]);
+    const all = ["svc-a", "svc-b", "svc-c"].flatMap((s) => statements(s).flatMap((x) => x.Action));
+    expect(all.filter((a) => a.startsWith("sqs:")).sort()).toEqual([
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:ReceiveMessage",
+    ]);
   });
 });
 

@@ -257,6 +257,7 @@ const access = (a: Partial<Access>): Access => ({
   bucket: "none",
   publishEvents: false,
   sendToQueue: false,
+  consumeQueue: false,
   ...a,
 });
 
@@ -455,12 +456,21 @@ describe("the event conventions every pod is told", () => {
     (region) => {
       for (const service of regionConfig().services) {
         const env = Object.fromEntries(
-          platformEnv(service, region, "platform-bus").map((e) => [e.name, e.value]),
+          platformEnv(service, regionConfig().services, {
+            region,
+            busName: "platform-bus",
+            tableName: "platform-global",
+            bucketName: "platform-bucket",
+            kmsKeyArn: "arn:aws:kms:key",
+            workQueueUrl: "https://sqs/work",
+            otlpEndpoint: "http://collector:4318",
+          }).map((e) => [e.name, e.value]),
         );
-        expect(env).toEqual({
+        expect(env).toMatchObject({
           EVENT_BUS_NAME: "platform-bus",
           EVENT_SOURCE: `platform.${service.name}`,
           PLATFORM_REGION: region,
+          AWS_REGION: region,
           PORT: String(service.port),
         });
         // The regional rules' source prefix, and the forwarding rules' originRegion.

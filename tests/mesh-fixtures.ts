@@ -44,6 +44,7 @@ export const FABRIC: RegionalFabric = {
   },
 };
 export const WORK_QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:platform-work`;
+export const WORK_QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/platform-work";
 export const TARGET_GROUP_ARN = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/platform-ingress/0123456789abcdef`;
 export const OIDC_URL = `https://oidc.eks.${REGION}.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF`;
 export const OIDC_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF`;
@@ -75,6 +76,7 @@ export async function runMesh(
           services: options.services ?? config.services,
           fabric: options.fabric ?? FABRIC,
           workQueueArn: WORK_QUEUE_ARN,
+          workQueueUrl: WORK_QUEUE_URL,
           clusterName: "platform-us-east-1",
           oidcProviderArn: OIDC_ARN,
           oidcProviderUrl: OIDC_URL,

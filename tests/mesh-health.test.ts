@@ -21,7 +21,7 @@ describe("a region stack with its own health path", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("is what Route 53 requests and what the gateway routes to svc-a's readiness", () => {
+  it("is what Route 53 requests and what the gateway routes to svc-a's deep health", () => {
     const of = (type: string) => plan.records.filter((r) => r.type === type);
     const checks = of("aws:route53/healthCheck:HealthCheck");
     expect(checks.map((c) => [c.inputs.fqdn, c.inputs.resourcePath])).toEqual([
@@ -34,7 +34,7 @@ describe("a region stack with its own health path", () => {
     const [route] = (health[0].inputs.spec as any).http;
     expect([route.match, route.rewrite, route.route[0].destination.host]).toEqual([
       [{ uri: { exact: "/status" } }],
-      { uri: "/ready" },
+      { uri: "/healthz" },
       "svc-a.svc-a.svc.cluster.local",
     ]);
     expect((health[0].inputs.spec as any).hosts).toContain(checks[0].inputs.fqdn);

@@ -13,6 +13,7 @@ import { policyThroughput } from "../policy/bench";
 import { orchestrationFigure } from "../automation/bench";
 import { portalBench } from "./bench/portal";
 import { printLoaderFigures } from "./bench/loader";
+import { formatServicesBench, servicesBench } from "./bench/services";
 
 const ROOT = path.resolve(__dirname, "..");
 const REGIONS = [
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
 
   await portalBench();
   await printLoaderFigures();
+  console.log(formatServicesBench(await servicesBench()));
 }
 
 main().catch((e) => {

@@ -3,10 +3,10 @@
  * `https://<regionalName><healthCheckPath>` (`platform:ingress.healthCheckPath`), answered on the
  * ingress gateway by a VirtualService of its own.
  *
- * It answers with the readiness endpoint of a service (the first one with routes), not with the
+ * It answers with the deep health endpoint of a service (the first one with routes), not with the
  * gateway's own `/healthz/ready`: the ALB already sends traffic only to gateway pods whose status
  * port says ready (its target group checks exactly that), so the gateway's readiness would add
- * nothing but "the ALB has a target". Going through to a service's `/ready` proves what users
+ * nothing but "the ALB has a target". Going through to a service's `/healthz` proves what users
  * need from this region: the gateway has its routes from istiod, mutual TLS and the
  * AuthorizationPolicies let the gateway through, and the service has ready pods whose own checks
  * (its dependencies in this region) pass. It asks the stable subset: a failing canary is the
@@ -16,7 +16,7 @@ import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1b
 import type { ServiceConfig } from "../../lib/config/schema";
 import { checked, type IstioObject } from "./mesh-policy";
 import { INGRESS_GATEWAY_REF, INGRESS_NAMESPACE, serviceFqdn } from "./names";
-import { READINESS_PATH } from "./workload";
+import { HEALTH_PATH } from "./workload";
 
 /**
  * Route 53 counts a check as failed unless the answer comes within 2 seconds of connecting; the
@@ -45,7 +45,7 @@ export function healthCheckService(services: readonly ServiceConfig[]): ServiceC
   return services.find((s) => s.routes.length > 0);
 }
 
-/** `healthCheckPath` on the public names, rewritten to the service's readiness endpoint. */
+/** `healthCheckPath` on the public names, rewritten to the service's deep health endpoint. */
 export function healthVirtualService(
   healthCheckPath: string,
   service: ServiceConfig,
@@ -61,7 +61,7 @@ export function healthVirtualService(
           {
             name: "health",
             match: [{ uri: { exact: healthCheckPath } }],
-            rewrite: { uri: READINESS_PATH },
+            rewrite: { uri: HEALTH_PATH },
             timeout: HEALTH_ROUTE_TIMEOUT,
             retries: { ...HEALTH_RETRY_POLICY },
             route: [

@@ -28,6 +28,16 @@ export const TABLE_WRITE = [
 export const BUCKET_READ = ["s3:GetObject"] as const;
 export const BUCKET_WRITE = ["s3:DeleteObject", "s3:PutObject"] as const;
 export const KMS_DATA = ["kms:Decrypt", "kms:GenerateDataKey"] as const;
+/**
+ * A consumer of the work queue: receive, delete, and extend the visibility of a slow message
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html;
+ * the batch forms are authorised by these same actions).
+ */
+export const QUEUE_CONSUME = [
+  "sqs:ChangeMessageVisibility",
+  "sqs:DeleteMessage",
+  "sqs:ReceiveMessage",
+] as const;
 
 /** The OIDC issuer as IAM condition keys spell it: host and path, no scheme. */
 export function issuerHostPath(oidcProviderUrl: string): string {
@@ -66,7 +76,8 @@ export function needsKey(access: Access): boolean {
     access.table !== "none" ||
     access.bucket !== "none" ||
     access.publishEvents ||
-    access.sendToQueue
+    access.sendToQueue ||
+    access.consumeQueue
   );
 }
 
@@ -105,6 +116,14 @@ export function accessPolicy(access: Access, arns: FabricArns): aws.iam.PolicyDo
       Sid: "Queue",
       Effect: "Allow",
       Action: ["sqs:SendMessage"],
+      Resource: [arns.workQueueArn],
+    });
+  }
+  if (access.consumeQueue) {
+    statements.push({
+      Sid: "QueueConsume",
+      Effect: "Allow",
+      Action: [...QUEUE_CONSUME],
       Resource: [arns.workQueueArn],
     });
   }

@@ -58,6 +58,17 @@ export function parseTracingEndpoint(endpoint: string): OtlpEndpoint {
   return { service: match[1], port };
 }
 
+/**
+ * The collector's OTLP/HTTP port: the services' OpenTelemetry SDKs export over HTTP (the
+ * sidecars over gRPC), and the collector listens on both (components/region/charts.ts).
+ */
+export const OTLP_HTTP_PORT = 4318;
+
+/** The OTLP/HTTP base URL the services are given (OTEL_EXPORTER_OTLP_ENDPOINT). */
+export function otlpHttpEndpoint(collector: OtlpEndpoint): string {
+  return `http://${collector.service}:${OTLP_HTTP_PORT}`;
+}
+
 /** istiod: the mesh config (trust domain, tracing provider, proxy start order), HA control plane. */
 export function istiodValues(tracing: OtlpEndpoint): Record<string, unknown> {
   return {

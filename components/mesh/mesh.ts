@@ -47,6 +47,8 @@ export interface ServiceMeshArgs {
   /** The global fabric in this region: data resources, key, image repositories. */
   readonly fabric: pulumi.Input<RegionalFabric>;
   readonly workQueueArn: pulumi.Input<string>;
+  /** The work queue's URL, which the services' pods are told. */
+  readonly workQueueUrl: pulumi.Input<string>;
   readonly clusterName: pulumi.Input<string>;
   readonly oidcProviderArn: pulumi.Input<string>;
   readonly oidcProviderUrl: pulumi.Input<string>;
@@ -198,8 +200,11 @@ export class ServiceMesh extends pulumi.ComponentResource {
             bucketArn: fabric.bucketArn,
             busArn: fabric.busArn,
             busName: fabric.busName,
+            tableName: fabric.tableName,
+            bucketName: fabric.bucketName,
             kmsKeyArn: fabric.kmsKeyArn,
             workQueueArn: args.workQueueArn,
+            workQueueUrl: args.workQueueUrl,
             oidcProviderArn: args.oidcProviderArn,
             oidcProviderUrl: args.oidcProviderUrl,
             ingressHosts: args.ingressHosts,

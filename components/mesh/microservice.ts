@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceConfig } from "../../lib/config/schema";
 import { accessPolicy, needsKey, trustPolicy } from "./iam";
+import { otlpHttpEndpoint, parseTracingEndpoint } from "./istio";
 import { serviceNamespace, type Subset } from "./names";
 import { serviceNetworkPolicies } from "./network-policy";
 import { istioResource, networkPolicy, tracingPolicy } from "./resources";
@@ -43,7 +44,12 @@ export interface MicroserviceArgs {
   readonly busArn: pulumi.Input<string>;
   /** The region's event bus, which the pods are told (`EVENT_BUS_NAME`). */
   readonly busName: pulumi.Input<string>;
+  /** The table and the bucket by name, which the pods are told (`TABLE_NAME`, `BUCKET_NAME`). */
+  readonly tableName: pulumi.Input<string>;
+  readonly bucketName: pulumi.Input<string>;
   readonly workQueueArn: pulumi.Input<string>;
+  /** The work queue's URL, which the pods are told (`WORK_QUEUE_URL`). */
+  readonly workQueueUrl: pulumi.Input<string>;
   /** The region's key of the multi-region KMS key. */
   readonly kmsKeyArn: pulumi.Input<string>;
   readonly oidcProviderArn: pulumi.Input<string>;
@@ -126,7 +132,17 @@ export class Microservice extends pulumi.ComponentResource {
             service,
             subset,
             pulumi.interpolate`${args.repositoryUrl}:${imageTag(service, subset)}`,
-            platformEnv(service, args.region, args.busName),
+            platformEnv(service, args.services, {
+              region: args.region,
+              busName: args.busName,
+              tableName: args.tableName,
+              bucketName: args.bucketName,
+              kmsKeyArn: args.kmsKeyArn,
+              workQueueUrl: args.workQueueUrl,
+              otlpEndpoint: pulumi
+                .output(args.tracingEndpoint)
+                .apply((e) => otlpHttpEndpoint(parseTracingEndpoint(e))),
+            }),
           ),
         },
         { parent: this, dependsOn: [namespace, serviceAccount] },

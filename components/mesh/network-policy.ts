@@ -6,7 +6,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { ServiceConfig } from "../../lib/config/schema";
-import type { OtlpEndpoint } from "./istio";
+import { OTLP_HTTP_PORT, type OtlpEndpoint } from "./istio";
 import {
   callerNamespace,
   INGRESS_GATEWAY,
@@ -200,7 +200,8 @@ export function tracingNetworkPolicy(
       egress: [
         {
           ...(inCluster ? { to: [inNamespace(inCluster[1])] } : {}),
-          ports: [tcp(collector.port)],
+          // gRPC for the sidecars, HTTP for the services' SDKs (workload.ts).
+          ports: [...new Set([collector.port, OTLP_HTTP_PORT])].map(tcp),
         },
       ],
     },

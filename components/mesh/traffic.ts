@@ -22,7 +22,7 @@ import {
   serviceNamespace,
   type Subset,
 } from "./names";
-import { READINESS_PATH } from "./workload";
+import { HEALTH_PATH } from "./workload";
 
 type HttpRoute = NonNullable<NonNullable<IVirtualService["spec"]>["http"]>[number];
 
@@ -144,7 +144,7 @@ export function allowNothing(namespace: string): IstioObject {
 /**
  * ALLOW the callers of `allowFrom` by SPIFFE identity, to the service port only; the ingress
  * gateway only on the service's route prefixes, and, when the service answers the region's
- * health check (health.ts), on its readiness path, read-only. Undefined when nobody may call the
+ * health check (health.ts), on its deep health path, read-only. Undefined when nobody may call the
  * service.
  */
 export function allowCallers(
@@ -179,7 +179,7 @@ export function allowCallers(
       ? [
           {
             from: gateway,
-            to: [{ operation: { ports: port, paths: [READINESS_PATH], methods: ["GET", "HEAD"] } }],
+            to: [{ operation: { ports: port, paths: [HEALTH_PATH], methods: ["GET", "HEAD"] } }],
           },
         ]
       : []),

@@ -6,7 +6,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ServiceConfig } from "../../lib/config/schema";
-import { eventSource, podLabels, type Subset } from "./names";
+import { DEFAULT_VISIBILITY_TIMEOUT_SECONDS } from "../region/async";
+import { eventSource, podLabels, serviceFqdn, type Subset } from "./names";
 
 type DeploymentSpec = k8s.types.input.apps.v1.DeploymentSpec;
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
@@ -14,9 +15,15 @@ type HpaSpec = k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec;
 type PdbSpec = k8s.types.input.policy.v1.PodDisruptionBudgetSpec;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
-/** The probe paths every service serves on its port. */
-export const LIVENESS_PATH = "/healthz";
+/**
+ * The probe paths every service serves on its port: liveness is shallow (the process answers),
+ * readiness fails from the start of a drain, and the health path is deep (the region's data path
+ * answers, services/lib/health.ts): the regional health check's route goes there, so a data
+ * outage fails the region over instead of restarting its pods.
+ */
+export const LIVENESS_PATH = "/livez";
 export const READINESS_PATH = "/ready";
+export const HEALTH_PATH = "/healthz";
 /** @default - per pod; the HPA scales on CPU against the request */
 export const RESOURCES = {
   requests: { cpu: "250m", memory: "256Mi" },
@@ -34,24 +41,63 @@ export function imageTag(service: ServiceConfig, subset: Subset): string {
   return subset === "canary" ? (service.canaryImageTag ?? service.imageTag) : service.imageTag;
 }
 
+/** What the pods of a region are told about the region's fabric. */
+export interface PlatformEnvArgs {
+  readonly region: string;
+  readonly busName: pulumi.Input<string>;
+  readonly tableName: pulumi.Input<string>;
+  readonly bucketName: pulumi.Input<string>;
+  /** The region's key: svc-c encrypts the objects it stores with it (SSE-KMS). */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  readonly workQueueUrl: pulumi.Input<string>;
+  /** The collector's OTLP/HTTP base URL (istio.ts `otlpHttpEndpoint`). */
+  readonly otlpEndpoint: pulumi.Input<string>;
+}
+
+/** `svc-c` -> `SVC_C_URL`: where a caller finds a service it may call. */
+export const serviceUrlVariable = (service: string): string =>
+  `${service.toUpperCase().replace(/-/g, "_")}_URL`;
+
 /**
- * What a service needs to publish events the platform routes and forwards (docs/events.md): the
- * region, to stamp `detail.originRegion` with (the global forwarding rules only forward events
- * whose originRegion is the region of the bus they were put on), the region's bus, and the
- * `source` the regional rules match (`platform.<service>`), and the port to listen on. Sorted by name: a stable order keeps
- * the Deployment from showing a diff.
+ * The environment of every service's pods, sorted by name (a stable order keeps the Deployment
+ * from showing a diff):
+ * - events (docs/events.md): the region, to stamp `detail.originRegion` with (the global
+ *   forwarding rules only forward events whose originRegion is the region of the bus they were
+ *   put on), the region's bus, and the `source` the regional rules match (`platform.<service>`);
+ * - the data layer: table, bucket, key and work queue by name and URL, and AWS_REGION for the
+ *   SDK (the EKS pod identity webhook sets it too; set here so it never depends on it);
+ * - `<SERVICE>_URL` of each service that lists this one in `allowFrom`: the only calls through
+ *   the mesh the AuthorizationPolicies and NetworkPolicies allow;
+ * - OpenTelemetry: the collector's OTLP/HTTP endpoint and the service name;
+ * - the port to listen on, and the work queue's visibility timeout, which a consumer renews.
  */
 export function platformEnv(
   service: ServiceConfig,
-  region: string,
-  busName: pulumi.Input<string>,
+  services: readonly ServiceConfig[],
+  args: PlatformEnvArgs,
 ): EnvVar[] {
-  return [
-    { name: "EVENT_BUS_NAME", value: busName },
+  const callees = services
+    .filter((s) => s.name !== service.name && s.allowFrom.includes(service.name))
+    .map((s) => ({
+      name: serviceUrlVariable(s.name),
+      value: `http://${serviceFqdn(s.name)}:${s.port}`,
+    }));
+  const env: EnvVar[] = [
+    { name: "AWS_REGION", value: args.region },
+    { name: "BUCKET_NAME", value: args.bucketName },
+    { name: "EVENT_BUS_NAME", value: args.busName },
     { name: "EVENT_SOURCE", value: eventSource(service.name) },
-    { name: "PLATFORM_REGION", value: region },
+    { name: "KMS_KEY_ARN", value: args.kmsKeyArn },
+    { name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: args.otlpEndpoint },
+    { name: "OTEL_SERVICE_NAME", value: service.name },
+    { name: "PLATFORM_REGION", value: args.region },
     { name: "PORT", value: String(service.port) },
+    { name: "TABLE_NAME", value: args.tableName },
+    { name: "WORK_QUEUE_URL", value: args.workQueueUrl },
+    { name: "WORK_VISIBILITY_TIMEOUT_SECONDS", value: String(DEFAULT_VISIBILITY_TIMEOUT_SECONDS) },
+    ...callees,
   ];
+  return env.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export function deploymentSpec(

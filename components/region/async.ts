@@ -16,6 +16,8 @@ import { queuePolicy } from "./queue-policy";
 export const DOMAIN_EVENT_PATTERN = { source: [{ prefix: "platform." }] } as const;
 
 export const MAX_RECEIVE_COUNT = 5;
+/** @default - the work queue's visibility timeout; svc-b renews it for messages in progress */
+export const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 300;
 
 export interface AsyncLayerArgs {
   kmsKeyArn: pulumi.Input<string>;
@@ -64,7 +66,8 @@ export class AsyncLayer extends pulumi.ComponentResource {
       {
         kmsMasterKeyId: args.kmsKeyArn,
         kmsDataKeyReusePeriodSeconds: 300,
-        visibilityTimeoutSeconds: args.visibilityTimeoutSeconds ?? 300,
+        visibilityTimeoutSeconds:
+          args.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
         messageRetentionSeconds: 345600,
         redrivePolicy: pulumi.jsonStringify({
           deadLetterTargetArn: dlq.arn,

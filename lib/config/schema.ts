@@ -73,6 +73,11 @@ export const serviceAccess = z
     publishEvents: z.boolean().default(false),
     /** @default false - SendMessage on the region's work queue */
     sendToQueue: z.boolean().default(false),
+    /**
+     * @default false - consume the region's work queue: ReceiveMessage, DeleteMessage and
+     * ChangeMessageVisibility (the consumer extends the visibility of slow messages)
+     */
+    consumeQueue: z.boolean().default(false),
   })
   .strict();
 
@@ -146,6 +151,7 @@ export const serviceSchema = z
       bucket: "none",
       publishEvents: false,
       sendToQueue: false,
+      consumeQueue: false,
     }),
   })
   .strict()

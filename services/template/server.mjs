@@ -1,6 +1,7 @@
 // The starting point of a platform service: an HTTP server that answers the probes the platform
-// expects (/healthz for liveness, /ready for readiness and the regional health check) and says
-// which service and region answered. A service with its own code gets services/<name>/ instead.
+// expects (/livez for liveness, /ready for readiness, /healthz for the regional health check,
+// which a real service answers from its dependencies: services/lib/health.ts) and says which
+// service and region answered. A service with its own code gets services/<name>/ instead.
 import { createServer } from "node:http";
 
 const service = process.env.SERVICE ?? "service";
@@ -10,7 +11,7 @@ let ready = true;
 
 const server = createServer((req, res) => {
   const path = (req.url ?? "/").split("?")[0];
-  if (path === "/healthz") return send(res, 200, { status: "ok" });
+  if (path === "/livez" || path === "/healthz") return send(res, 200, { status: "ok" });
   if (path === "/ready") return send(res, ready ? 200 : 503, { ready });
   return send(res, 200, { service, region, path });
 });

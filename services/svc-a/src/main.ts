@@ -1,0 +1,4 @@
+import { runMain } from "../../lib/main";
+import { startSvcA } from "./app";
+
+runMain(startSvcA);

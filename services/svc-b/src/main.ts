@@ -1,0 +1,4 @@
+import { runMain } from "../../lib/main";
+import { startSvcB } from "./app";
+
+runMain(startSvcB);

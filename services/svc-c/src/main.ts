@@ -1,0 +1,4 @@
+import { runMain } from "../../lib/main";
+import { startSvcC } from "./app";
+
+runMain(startSvcC);
