@@ -62,7 +62,9 @@ export function rawRegion(region = "eu-central-1"): RawRegion {
     region,
     globalStack: "organization/platform/global",
     network: { vpcCidr: "10.20.0.0/16", azCount: 3, natGateways: "perAz" },
-    cluster: { publicAccessCidrs: [] },
+    // A deployer inside the VPC: the API stays private (the stack files' pipeline default is
+    // tested in region-cluster.test.ts).
+    cluster: { deployerNetwork: "vpc", publicAccessCidrs: [] },
     dns: {
       globalName: "api.platform.example.com",
       regionalName: `${region}.api.platform.example.com`,

@@ -10,6 +10,7 @@ import { isAwsRegion, type AwsRegion } from "../lib/regions";
 import { mandatoryViolations, runPlan, type PlanResult } from "../plan/plan";
 import { runProgram } from "../programs";
 import { evaluateResources } from "../policy/offline";
+import { supportFindings } from "../lib/support-dates";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -118,7 +119,14 @@ async function main(argv: string[]): Promise<number> {
       program: runProgram,
       regions: opts.regions,
       stack: opts.stack,
-      policies: (resources) => evaluateResources(resources),
+      // The policy pack, plus AWS end-of-support dates as of today (lib/support-dates.ts).
+      policies: (resources) => {
+        const report = evaluateResources(resources);
+        return {
+          ...report,
+          violations: [...report.violations, ...supportFindings(resources, new Date())],
+        };
+      },
     });
   } catch (e) {
     const message = e instanceof ConfigError ? `bad config:\n${e.message}` : (e as Error).message;

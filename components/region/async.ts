@@ -6,6 +6,7 @@
  * Everything is encrypted with the region key.
  */
 import { serviceTrustPolicy } from "../../lib/iam";
+import { LAMBDA_NODE_RUNTIME } from "../../lib/support-dates";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { consumerArchive } from "./consumer-code";
@@ -183,7 +184,7 @@ export class AsyncLayer extends pulumi.ComponentResource {
       `${name}-consumer`,
       {
         name: functionName,
-        runtime: "nodejs20.x",
+        runtime: LAMBDA_NODE_RUNTIME,
         architectures: ["arm64"],
         handler: "index.handler",
         code: consumerArchive(),

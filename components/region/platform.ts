@@ -123,7 +123,9 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         minSize: config.cluster.minSize,
         desiredSize: config.cluster.desiredSize,
         maxSize: config.cluster.maxSize,
+        deployerNetwork: config.cluster.deployerNetwork,
         publicAccessCidrs: config.cluster.publicAccessCidrs,
+        allowPublicAccessFromAnywhere: config.cluster.allowPublicAccessFromAnywhere,
         kmsKeyArn,
         logRetentionDays,
         nodeSecurityGroupId: network.securityGroupIds.nodes,
@@ -164,8 +166,10 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         dlqName: asyncLayer.dlqName,
         tableName: fabric.tableName,
         healthCheckId: ingress.healthCheckId,
+        nodeGroups: cluster.nodeGroups,
       },
-      // The Helm releases and the add-on need the cluster's nodes, not only its API.
+      // The Helm releases and the add-on need the cluster's nodes, not only its API: the add-on
+      // waits for the node groups (nodeGroups), the releases through their provider.
       { parent: this, providers: [cluster.kubernetesProvider], dependsOn: [cluster] },
     );
 
