@@ -40,6 +40,11 @@ export const globalOutputsSchema = z.object({
   auroraGlobalClusterId: z.string(),
   /** The global database's engine version, which every member cluster runs; "" when off. */
   auroraEngineVersion: z.string(),
+  /**
+   * The global database's master password (a secret output), which the home region's primary is
+   * created with; "" when off. Kept in Secrets Manager too, replicated to every region.
+   */
+  auroraMasterPassword: z.string(),
 });
 export type GlobalOutputs = z.infer<typeof globalOutputsSchema>;
 
@@ -60,6 +65,7 @@ export interface GlobalView {
   /** "" when the global stack has no Aurora global database. */
   readonly auroraGlobalClusterId: pulumi.Output<string>;
   readonly auroraEngineVersion: pulumi.Output<string>;
+  readonly auroraMasterPassword: pulumi.Output<string>;
 }
 
 /** Validates what a StackReference returned against the contract, naming what is wrong. */
@@ -94,8 +100,12 @@ export function readGlobalOutputs(
   globalStack: string,
   region: string,
 ): GlobalView {
+  // Validated as plain values, so that one secret output (the Aurora master password) does not
+  // make every value read from the contract a secret; the password alone is secret again below.
   const all = pulumi
-    .all(Object.fromEntries(GLOBAL_OUTPUT_KEYS.map((k) => [k, ref.requireOutput(k)])))
+    .all(
+      Object.fromEntries(GLOBAL_OUTPUT_KEYS.map((k) => [k, pulumi.unsecret(ref.requireOutput(k))])),
+    )
     .apply((values) => checkGlobalOutputs(globalStack, region, values));
   return {
     zoneId: all.zoneId,
@@ -105,5 +115,6 @@ export function readGlobalOutputs(
     acceleratorListenerArn: all.acceleratorListenerArn,
     auroraGlobalClusterId: all.auroraGlobalClusterId,
     auroraEngineVersion: all.auroraEngineVersion,
+    auroraMasterPassword: pulumi.secret(all.auroraMasterPassword),
   };
 }

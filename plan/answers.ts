@@ -359,6 +359,10 @@ const ANSWERS: Record<string, Answer> = {
         : [],
     };
   },
+  // @pulumi/random generates the value once, at create, and keeps it in the state.
+  "random:index/randomPassword:RandomPassword": (ctx) => ({
+    result: hex(`${ctx.urnSeed}/password`, Number(ctx.inputs.length ?? 32)),
+  }),
   "aws:globalaccelerator/accelerator:Accelerator": (ctx) => ({
     arn: `arn:${PARTITION}:globalaccelerator::${ACCOUNT_ID}:accelerator/${uuid(ctx.urnSeed)}`,
     dnsName: `a${hex(ctx.urnSeed, 16)}.awsglobalaccelerator.com`,

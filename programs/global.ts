@@ -68,5 +68,6 @@ export async function globalProgram(config: GlobalConfig): Promise<GlobalStackEx
     acceleratorListenerArn: routing.acceleratorListenerArn,
     auroraGlobalClusterId: fabric.auroraGlobalClusterId,
     auroraEngineVersion: pulumi.output(config.aurora.enabled ? config.aurora.engineVersion : ""),
+    auroraMasterPassword: pulumi.secret(fabric.auroraMasterPassword),
   };
 }

@@ -70,9 +70,9 @@ describe.each([
     expect(
       releases.map((r) => [r.inputs.name, r.inputs.chart, r.inputs.version, r.inputs.namespace]),
     ).toEqual([
-      ["istio-base", "base", "1.28.1", "istio-system"],
-      ["istiod", "istiod", "1.28.1", "istio-system"],
-      ["istio-ingressgateway", "gateway", "1.28.1", "istio-ingress"],
+      ["istio-base", "base", "1.30.3", "istio-system"],
+      ["istiod", "istiod", "1.30.3", "istio-system"],
+      ["istio-ingressgateway", "gateway", "1.30.3", "istio-ingress"],
     ]);
     for (const r of releases) {
       expect(r.inputs.repositoryOpts).toEqual({

@@ -29,6 +29,8 @@ export const ZONE_ID = "Z0123456789ABCDEFGHIJ";
 
 /** The Aurora global database's identifier the global stack exports when it has one. */
 export const GLOBAL_CLUSTER_ID = "platform-aurora";
+/** The master password the global stack exports with its global database. */
+export const MASTER_PASSWORD = "Pa55w0rdFromTheGlobalStack0123456789abcd";
 
 export function globalView(
   acceleratorListenerArn = "",
@@ -42,6 +44,7 @@ export function globalView(
     acceleratorListenerArn: pulumi.output(acceleratorListenerArn),
     auroraGlobalClusterId: pulumi.output(auroraGlobalClusterId),
     auroraEngineVersion: pulumi.output(auroraGlobalClusterId === "" ? "" : "16.6"),
+    auroraMasterPassword: pulumi.secret(auroraGlobalClusterId === "" ? "" : MASTER_PASSWORD),
   };
 }
 

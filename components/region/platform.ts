@@ -211,6 +211,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
           instanceClass: config.aurora.instanceClass,
           instances: config.aurora.instances,
           masterUsername: config.aurora.masterUsername,
+          masterPassword: global.auroraMasterPassword,
           backupRetentionDays: config.aurora.backupRetentionDays,
           performanceInsights: config.aurora.performanceInsights,
           dataSubnetIds: network.dataSubnetIds,
