@@ -24,6 +24,8 @@ export interface AsyncLayerArgs {
   tableName: pulumi.Input<string>;
   tableArn: pulumi.Input<string>;
   appSubnetIds: pulumi.Input<string[]>;
+  /** The VPC of the app subnets: the consumer's network interfaces stay in it. */
+  vpcId: pulumi.Input<string>;
   lambdaSecurityGroupId: pulumi.Input<string>;
   logRetentionDays: number;
   /** @default 10 - the consumer's reserved concurrency (also its ceiling) */
@@ -162,9 +164,10 @@ export class AsyncLayer extends pulumi.ComponentResource {
               logGroup.arn,
               ec2ArnPrefix,
               subnetArns,
-              args.lambdaSecurityGroupId,
+              pulumi.interpolate`${ec2ArnPrefix}:security-group/${args.lambdaSecurityGroupId}`,
+              pulumi.all([pulumi.interpolate`${ec2ArnPrefix}:vpc/${args.vpcId}`, region.region]),
             ])
-            .apply(([tableArn, dlqArn, kmsKeyArn, logGroupArn, prefix, subnets, sg]) =>
+            .apply(([tableArn, dlqArn, kmsKeyArn, logGroupArn, prefix, subnets, sg, [vpc, r]]) =>
               consumerPolicy({
                 tableArn,
                 dlqArn,
@@ -172,7 +175,9 @@ export class AsyncLayer extends pulumi.ComponentResource {
                 logGroupArn: `${logGroupArn}:*`,
                 ec2ArnPrefix: prefix,
                 subnetArns: subnets,
-                securityGroupArn: `${prefix}:security-group/${sg}`,
+                securityGroupArn: sg,
+                vpcArn: vpc,
+                region: r,
               }),
             ),
         ),

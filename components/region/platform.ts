@@ -144,6 +144,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         tableName: fabric.tableName,
         tableArn: fabric.tableArn,
         appSubnetIds: network.appSubnetIds,
+        vpcId: network.vpcId,
         lambdaSecurityGroupId: network.securityGroupIds.lambda,
         logRetentionDays,
       },
