@@ -28,6 +28,8 @@ export const globalOutputsSchema = z.object({
   regions: z.array(z.string()),
   zoneId: z.string(),
   zoneName: z.string(),
+  /** The hosted zone's name servers, which the parent zone must delegate the domain to. */
+  nameServers: z.array(z.string()),
   /** Region name -> what the fabric holds there. */
   fabric: z.record(z.string(), regionalFabricSchema),
   /** The Global Accelerator listener, when `platform:edge` is globalAccelerator; else "". */

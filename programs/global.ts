@@ -64,6 +64,7 @@ export async function globalProgram(config: GlobalConfig): Promise<GlobalStackEx
     regions: pulumi.output([...config.regions]),
     zoneId: routing.zoneId,
     zoneName: routing.zoneName,
+    nameServers: routing.nameServers,
     fabric: fabric.regional,
     acceleratorListenerArn: routing.acceleratorListenerArn,
     auroraGlobalClusterId: fabric.auroraGlobalClusterId,

@@ -29,6 +29,7 @@ export async function evaluateRouting(args: GlobalRoutingArgs): Promise<StackEva
       return {
         zoneId: routing.zoneId,
         zoneName: routing.zoneName,
+        nameServers: routing.nameServers,
         acceleratorListenerArn: routing.acceleratorListenerArn,
         edgeDomainName: routing.edgeDomainName,
       };

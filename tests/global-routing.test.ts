@@ -17,9 +17,12 @@ describe("GlobalRouting", () => {
     expect(zone.protect).toBe(true);
     expect(zone.inputs).toMatchObject({ name: "platform.example.com", forceDestroy: false });
     expect(providerRegion(ev.records, zone)).toBe("us-east-1");
+    // The name servers the parent zone must delegate to: the new zone's own.
+    expect((zone.outputs.nameServers as string[]).length).toBe(4);
     expect(ev.outputs).toEqual({
       zoneId: zone.outputs.zoneId,
       zoneName: "platform.example.com",
+      nameServers: zone.outputs.nameServers,
       acceleratorListenerArn: "",
       edgeDomainName: "",
     });
@@ -32,7 +35,11 @@ describe("GlobalRouting", () => {
       hostedZone: { existingZoneId: "Z0123456789ABC" },
     });
     expect(ofType(ev.records, "aws:route53/zone:Zone")).toEqual([]);
-    expect(ev.outputs).toMatchObject({ zoneId: "Z0123456789ABC", zoneName: "example.com" });
+    expect(ev.outputs).toMatchObject({
+      zoneId: "Z0123456789ABC",
+      zoneName: "example.com",
+      nameServers: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"],
+    });
   });
 
   it("fails when the existing zone is not the domain's", async () => {

@@ -46,6 +46,11 @@ export const sameDomain = (a: string, b: string): boolean =>
 export class GlobalRouting extends pulumi.ComponentResource {
   public readonly zoneId: pulumi.Output<string>;
   public readonly zoneName: pulumi.Output<string>;
+  /**
+   * The zone's name servers: the parent zone (or the registrar) must delegate the domain to them
+   * before ACM can validate a certificate or a health check can resolve a name in it.
+   */
+  public readonly nameServers: pulumi.Output<string[]>;
   /** The Global Accelerator listener the region stacks attach to; "" without an accelerator. */
   public readonly acceleratorListenerArn: pulumi.Output<string>;
   /** The DNS name of the edge (CloudFront or the accelerator); "" without one. */
@@ -72,6 +77,7 @@ export class GlobalRouting extends pulumi.ComponentResource {
         }
         return args.domain;
       });
+      this.nameServers = zone.nameServers;
     } else {
       const zone = new aws.route53.Zone(
         `${name}-zone`,
@@ -84,6 +90,7 @@ export class GlobalRouting extends pulumi.ComponentResource {
       );
       this.zoneId = zone.zoneId;
       this.zoneName = zone.name;
+      this.nameServers = zone.nameServers;
     }
 
     let listenerArn: pulumi.Output<string> = pulumi.output("");
@@ -164,6 +171,7 @@ export class GlobalRouting extends pulumi.ComponentResource {
     this.registerOutputs({
       zoneId: this.zoneId,
       zoneName: this.zoneName,
+      nameServers: this.nameServers,
       acceleratorListenerArn: this.acceleratorListenerArn,
       edgeDomainName: this.edgeDomainName,
     });
