@@ -30,6 +30,10 @@ export const globalOutputsSchema = z.object({
   zoneName: z.string(),
   /** The hosted zone's name servers, which the parent zone must delegate the domain to. */
   nameServers: z.array(z.string()),
+  /** The latency-routed name every region serves (a region's platform:dns.globalName). */
+  globalName: z.string(),
+  /** The global name's ACM validation record, shared by every region's certificate. */
+  globalNameValidationFqdn: z.string(),
   /** Region name -> what the fabric holds there. */
   fabric: z.record(z.string(), regionalFabricSchema),
   /** The Global Accelerator listener, when `platform:edge` is globalAccelerator; else "". */
@@ -61,6 +65,8 @@ export type GlobalStackExports = { [K in keyof GlobalOutputs]: pulumi.Output<Glo
 export interface GlobalView {
   readonly zoneId: pulumi.Output<string>;
   readonly zoneName: pulumi.Output<string>;
+  readonly globalName: pulumi.Output<string>;
+  readonly globalNameValidationFqdn: pulumi.Output<string>;
   readonly homeRegion: pulumi.Output<string>;
   readonly fabric: pulumi.Output<RegionalFabric>;
   readonly acceleratorListenerArn: pulumi.Output<string>;
@@ -112,6 +118,8 @@ export function readGlobalOutputs(
   return {
     zoneId: all.zoneId,
     zoneName: all.zoneName,
+    globalName: all.globalName,
+    globalNameValidationFqdn: all.globalNameValidationFqdn,
     homeRegion: all.homeRegion,
     fabric: all.apply((g) => g.fabric[region]),
     acceleratorListenerArn: all.acceleratorListenerArn,

@@ -65,6 +65,8 @@ export async function globalProgram(config: GlobalConfig): Promise<GlobalStackEx
     zoneId: routing.zoneId,
     zoneName: routing.zoneName,
     nameServers: routing.nameServers,
+    globalName: pulumi.output(routing.globalName),
+    globalNameValidationFqdn: routing.globalNameValidationFqdn,
     fabric: fabric.regional,
     acceleratorListenerArn: routing.acceleratorListenerArn,
     auroraGlobalClusterId: fabric.auroraGlobalClusterId,

@@ -30,6 +30,7 @@ export async function evaluateRouting(args: GlobalRoutingArgs): Promise<StackEva
         zoneId: routing.zoneId,
         zoneName: routing.zoneName,
         nameServers: routing.nameServers,
+        globalNameValidationFqdn: routing.globalNameValidationFqdn,
         acceleratorListenerArn: routing.acceleratorListenerArn,
         edgeDomainName: routing.edgeDomainName,
       };

@@ -6,6 +6,7 @@ import type { StackEvaluation } from "../plan/evaluate";
 import type { PolicyDocument } from "../components/region/iam";
 import { RegionalPlatform } from "../components/region/platform";
 import { evaluateInRegion } from "./fixtures";
+import { ACCOUNT_ID, hex } from "../plan/fakes";
 
 export { countByType, ofType, one } from "./fixtures";
 
@@ -27,6 +28,12 @@ export const FABRIC: RegionalFabric = {
 
 export const ZONE_ID = "Z0123456789ABCDEFGHIJ";
 
+/**
+ * The global name's validation record the global stack exports: what the plan's ACM answer gives
+ * every certificate of the account for the name (plan/answers.ts).
+ */
+export const GLOBAL_NAME_VALIDATION_FQDN = `_${hex(`${ACCOUNT_ID}api.platform.example.com`, 32)}.api.platform.example.com`;
+
 /** The Aurora global database's identifier the global stack exports when it has one. */
 export const GLOBAL_CLUSTER_ID = "platform-aurora";
 /** The master password the global stack exports with its global database. */
@@ -39,6 +46,8 @@ export function globalView(
   return {
     zoneId: pulumi.output(ZONE_ID),
     zoneName: pulumi.output("platform.example.com"),
+    globalName: pulumi.output("api.platform.example.com"),
+    globalNameValidationFqdn: pulumi.output(GLOBAL_NAME_VALIDATION_FQDN),
     homeRegion: pulumi.output(homeRegion),
     fabric: pulumi.output(FABRIC),
     acceleratorListenerArn: pulumi.output(acceleratorListenerArn),

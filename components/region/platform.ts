@@ -85,6 +85,16 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         albSecurityGroupId: network.securityGroupIds.alb,
         zoneId: global.zoneId,
         globalName: config.dns.globalName,
+        globalNameValidationFqdn: pulumi
+          .all([global.globalName, global.globalNameValidationFqdn])
+          .apply(([globalName, fqdn]) => {
+            if (globalName !== config.dns.globalName) {
+              throw new Error(
+                `platform:dns.globalName is ${config.dns.globalName}, but the global stack serves ${globalName} (platform:edgeOriginName, default api.<domain>); set the same name in both`,
+              );
+            }
+            return fqdn;
+          }),
         regionalName: config.dns.regionalName,
         targetPort: config.ingress.gatewayPort,
         targetHealthCheckPort: config.ingress.gatewayHealthPort,
