@@ -116,7 +116,7 @@ describe("RegionalPlatform under the mock monitor (update)", () => {
   });
 
   it("declares the same resources every time (the region's inventory)", () => {
-    expect(ev.records).toHaveLength(120);
+    expect(ev.records).toHaveLength(119);
     expect(countByType(ev.records)).toMatchObject({
       "aws:cloudwatch/logGroup:LogGroup": 8,
       "aws:cloudwatch/metricAlarm:MetricAlarm": 5,
@@ -322,7 +322,7 @@ describe("variants", () => {
     // One after the other: the Pulumi runtime's state is process-wide.
     const preview = await evaluatePlatform(regionConfig(), { preview: true });
     const update = await evaluatePlatform(regionConfig(), { preview: false });
-    expect(preview.records).toHaveLength(120);
+    expect(preview.records).toHaveLength(119);
     expect(countByType(preview.records)).toEqual(countByType(update.records));
     expect(preview.records.map((r) => r.name).sort()).toEqual(
       update.records.map((r) => r.name).sort(),
