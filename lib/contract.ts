@@ -28,6 +28,12 @@ export const globalOutputsSchema = z.object({
   regions: z.array(z.string()),
   zoneId: z.string(),
   zoneName: z.string(),
+  /** The hosted zone's name servers, which the parent zone must delegate the domain to. */
+  nameServers: z.array(z.string()),
+  /** The latency-routed name every region serves (a region's platform:dns.globalName). */
+  globalName: z.string(),
+  /** The global name's ACM validation record, shared by every region's certificate. */
+  globalNameValidationFqdn: z.string(),
   /** Region name -> what the fabric holds there. */
   fabric: z.record(z.string(), regionalFabricSchema),
   /** The Global Accelerator listener, when `platform:edge` is globalAccelerator; else "". */
@@ -40,6 +46,11 @@ export const globalOutputsSchema = z.object({
   auroraGlobalClusterId: z.string(),
   /** The global database's engine version, which every member cluster runs; "" when off. */
   auroraEngineVersion: z.string(),
+  /**
+   * The global database's master password (a secret output), which the home region's primary is
+   * created with; "" when off. Kept in Secrets Manager too, replicated to every region.
+   */
+  auroraMasterPassword: z.string(),
 });
 export type GlobalOutputs = z.infer<typeof globalOutputsSchema>;
 
@@ -54,12 +65,15 @@ export type GlobalStackExports = { [K in keyof GlobalOutputs]: pulumi.Output<Glo
 export interface GlobalView {
   readonly zoneId: pulumi.Output<string>;
   readonly zoneName: pulumi.Output<string>;
+  readonly globalName: pulumi.Output<string>;
+  readonly globalNameValidationFqdn: pulumi.Output<string>;
   readonly homeRegion: pulumi.Output<string>;
   readonly fabric: pulumi.Output<RegionalFabric>;
   readonly acceleratorListenerArn: pulumi.Output<string>;
   /** "" when the global stack has no Aurora global database. */
   readonly auroraGlobalClusterId: pulumi.Output<string>;
   readonly auroraEngineVersion: pulumi.Output<string>;
+  readonly auroraMasterPassword: pulumi.Output<string>;
 }
 
 /** Validates what a StackReference returned against the contract, naming what is wrong. */
@@ -94,16 +108,23 @@ export function readGlobalOutputs(
   globalStack: string,
   region: string,
 ): GlobalView {
+  // Validated as plain values, so that one secret output (the Aurora master password) does not
+  // make every value read from the contract a secret; the password alone is secret again below.
   const all = pulumi
-    .all(Object.fromEntries(GLOBAL_OUTPUT_KEYS.map((k) => [k, ref.requireOutput(k)])))
+    .all(
+      Object.fromEntries(GLOBAL_OUTPUT_KEYS.map((k) => [k, pulumi.unsecret(ref.requireOutput(k))])),
+    )
     .apply((values) => checkGlobalOutputs(globalStack, region, values));
   return {
     zoneId: all.zoneId,
     zoneName: all.zoneName,
+    globalName: all.globalName,
+    globalNameValidationFqdn: all.globalNameValidationFqdn,
     homeRegion: all.homeRegion,
     fabric: all.apply((g) => g.fabric[region]),
     acceleratorListenerArn: all.acceleratorListenerArn,
     auroraGlobalClusterId: all.auroraGlobalClusterId,
     auroraEngineVersion: all.auroraEngineVersion,
+    auroraMasterPassword: pulumi.secret(all.auroraMasterPassword),
   };
 }

@@ -32,17 +32,26 @@ export const policyDocument = (...statements: PolicyStatement[]): PolicyDocument
 
 /**
  * Lets one AWS service assume a role; with `sourceAccount`, only on behalf of this account's
- * resources (the confused-deputy guard, for services that send aws:SourceAccount).
+ * resources, and with `sourceArn` only for the resources it matches (the confused-deputy guard,
+ * for services that send aws:SourceAccount and aws:SourceArn).
  */
-export function serviceTrustPolicy(service: string, sourceAccount?: Str): PolicyDocument {
+export function serviceTrustPolicy(
+  service: string,
+  sourceAccount?: Str,
+  sourceArn?: Str,
+): PolicyDocument {
+  const condition = {
+    ...(sourceAccount !== undefined
+      ? { StringEquals: { "aws:SourceAccount": sourceAccount } }
+      : {}),
+    ...(sourceArn !== undefined ? { ArnLike: { "aws:SourceArn": sourceArn } } : {}),
+  };
   return policyDocument({
     Sid: "AssumedByService",
     Effect: "Allow",
     Principal: { Service: service },
     Action: "sts:AssumeRole",
-    ...(sourceAccount !== undefined
-      ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } }
-      : {}),
+    ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
   });
 }
 

@@ -272,9 +272,12 @@ const ANSWERS: Record<string, Answer> = {
       ...(ctx.inputs.subjectAlternativeNames ?? []),
     ].map((d: string) => ({
       domainName: d,
-      resourceRecordName: `_${hex(`${ctx.urnSeed}${d}`, 32)}.${d}.`,
+      // ACM gives every certificate of one account the same validation CNAME for a name, in
+      // every region (https://github.com/hashicorp/terraform-provider-aws/issues/13653): the
+      // record depends on the account and the name only.
+      resourceRecordName: `_${hex(`${ACCOUNT_ID}${d}`, 32)}.${d}.`,
       resourceRecordType: "CNAME",
-      resourceRecordValue: `_${hex(`${d}${ctx.urnSeed}`, 32)}.acm-validations.aws.`,
+      resourceRecordValue: `_${hex(`${d}${ACCOUNT_ID}`, 32)}.acm-validations.aws.`,
     })),
   }),
   "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1, defaultVersion: 1 }),
@@ -359,6 +362,10 @@ const ANSWERS: Record<string, Answer> = {
         : [],
     };
   },
+  // @pulumi/random generates the value once, at create, and keeps it in the state.
+  "random:index/randomPassword:RandomPassword": (ctx) => ({
+    result: hex(`${ctx.urnSeed}/password`, Number(ctx.inputs.length ?? 32)),
+  }),
   "aws:globalaccelerator/accelerator:Accelerator": (ctx) => ({
     arn: `arn:${PARTITION}:globalaccelerator::${ACCOUNT_ID}:accelerator/${uuid(ctx.urnSeed)}`,
     dnsName: `a${hex(ctx.urnSeed, 16)}.awsglobalaccelerator.com`,

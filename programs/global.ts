@@ -64,9 +64,13 @@ export async function globalProgram(config: GlobalConfig): Promise<GlobalStackEx
     regions: pulumi.output([...config.regions]),
     zoneId: routing.zoneId,
     zoneName: routing.zoneName,
+    nameServers: routing.nameServers,
+    globalName: pulumi.output(routing.globalName),
+    globalNameValidationFqdn: routing.globalNameValidationFqdn,
     fabric: fabric.regional,
     acceleratorListenerArn: routing.acceleratorListenerArn,
     auroraGlobalClusterId: fabric.auroraGlobalClusterId,
     auroraEngineVersion: pulumi.output(config.aurora.enabled ? config.aurora.engineVersion : ""),
+    auroraMasterPassword: pulumi.secret(fabric.auroraMasterPassword),
   };
 }

@@ -91,4 +91,27 @@ describe.each([true, false])("the global stack with Aurora (preview: %s)", (prev
 
     expect(globalOutputsSchema.parse(ev.outputs).auroraGlobalClusterId).toBe("platform-aurora");
   });
+
+  it("generates the master password once and keeps it in a secret replicated to every region", async () => {
+    const ev = await evaluateGlobal(globalConfig({ enabled: true }), preview);
+    const [password] = ofType(ev.records, "random:index/randomPassword:RandomPassword");
+    expect(password.inputs).toMatchObject({ length: 40, special: false });
+    expect(password.protect).toBe(true);
+    const [secret] = ofType(ev.records, "aws:secretsmanager/secret:Secret");
+    // The fabric's multi-region key (the audit stack has keys of its own).
+    const fabricKey = ofType(ev.records, "aws:kms/key:Key").find((k) => k.inputs.multiRegion)!;
+    const [replicaKey] = ofType(ev.records, "aws:kms/replicaKey:ReplicaKey");
+    expect(providerRegion(ev.records, secret)).toBe("us-east-1");
+    expect(secret.inputs.kmsKeyId).toBe(fabricKey.outputs.arn);
+    expect(secret.inputs.replicas).toEqual([
+      { region: "eu-central-1", kmsKeyId: replicaKey.outputs.arn },
+    ]);
+    const [version] = ofType(ev.records, "aws:secretsmanager/secretVersion:SecretVersion");
+    const stored = JSON.parse(String(version.inputs.secretString)) as { password: string };
+    // The region stacks create the primary with the exported password: the same value.
+    const exported = globalOutputsSchema.parse(ev.outputs).auroraMasterPassword;
+    expect(stored.password).toBe(password.outputs.result);
+    expect(exported).toBe(password.outputs.result);
+    expect(exported).toHaveLength(40);
+  });
 });

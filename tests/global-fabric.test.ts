@@ -1,6 +1,7 @@
 /** GlobalFabric under the recording mock monitor: exact resources, inputs and protection. */
 import { describe, expect, it } from "vitest";
 import type { GlobalFabricArgs } from "../components/global/fabric";
+import { createHandler } from "../functions/consumer/handler";
 import { forwardingPattern } from "../components/global/forwarding-plan";
 import { regionalFabricSchema } from "../lib/contract";
 import { regionCode, type AwsRegion } from "../lib/regions";
@@ -116,6 +117,32 @@ describe("GlobalFabric over two regions", async () => {
     }
   });
 
+  it("expires the consumer's idempotency records through the table's TTL attribute", async () => {
+    const ttl = one(records, "aws:dynamodb/table:Table").inputs.ttl as {
+      enabled: boolean;
+      attributeName: string;
+    };
+    expect(ttl.enabled).toBe(true);
+    // What the consumer really writes: DynamoDB TTL needs a Number in epoch seconds.
+    const written: Array<Record<string, { S: string } | { N: string }>> = [];
+    const handle = createHandler({
+      client: { putItem: async (input) => void written.push(input.Item) },
+      tableName: "platform-global",
+      region: "us-east-1",
+      now: () => new Date("2026-12-01T00:00:00Z"),
+    });
+    await handle({
+      id: "e1",
+      source: "platform.svc-a",
+      "detail-type": "thing",
+      region: "us-east-1",
+      time: "2026-12-01T00:00:00Z",
+      detail: {},
+    });
+    const expiry = written[0][ttl.attributeName] as { N: string };
+    expect(Number(expiry.N)).toBe(Date.parse("2026-12-08T00:00:00Z") / 1000);
+  });
+
   it("creates the table in the home region with one replica, on its region's key, with PITR", () => {
     const table = one(records, "aws:dynamodb/table:Table");
     const keys = keyArns(records);
@@ -133,6 +160,7 @@ describe("GlobalFabric over two regions", async () => {
       streamViewType: "NEW_AND_OLD_IMAGES",
       deletionProtectionEnabled: true,
       pointInTimeRecovery: { enabled: true },
+      ttl: { enabled: true, attributeName: "expiresAt" },
       serverSideEncryption: { enabled: true, kmsKeyArn: keys["us-east-1"] },
       replicas: [
         {
@@ -194,7 +222,7 @@ describe("GlobalFabric over two regions", async () => {
           Sid: "AllowEventBridgeForThisAccountsBusesAndQueues",
           Effect: "Allow",
           Principal: { Service: "events.amazonaws.com" },
-          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+          Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
           Resource: "*",
           Condition: {
             StringEquals: { "aws:SourceAccount": "123456789012" },

@@ -29,6 +29,8 @@ export async function evaluateRouting(args: GlobalRoutingArgs): Promise<StackEva
       return {
         zoneId: routing.zoneId,
         zoneName: routing.zoneName,
+        nameServers: routing.nameServers,
+        globalNameValidationFqdn: routing.globalNameValidationFqdn,
         acceleratorListenerArn: routing.acceleratorListenerArn,
         edgeDomainName: routing.edgeDomainName,
       };

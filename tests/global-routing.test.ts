@@ -8,18 +8,39 @@ describe("GlobalRouting", () => {
   it("creates the hosted zone, protected, with no edge by default", async () => {
     const ev = await evaluateRouting({ ...base, domain: "platform.example.com" });
     expect(countByType(ev.records)).toEqual({
+      "aws:acm/certificate:Certificate": 1,
+      "aws:route53/record:Record": 1,
       "aws:route53/zone:Zone": 1,
       "platform:global:Routing": 1,
       "pulumi:providers:aws": 1,
       "pulumi:pulumi:Stack": 1,
     });
     const [zone] = ofType(ev.records, "aws:route53/zone:Zone");
+    // The global name's ACM validation record, once, for every region's certificate.
+    const [cert] = ofType(ev.records, "aws:acm/certificate:Certificate");
+    expect(cert.inputs).toEqual({
+      domainName: "api.platform.example.com",
+      validationMethod: "DNS",
+    });
+    const [record] = ofType(ev.records, "aws:route53/record:Record");
+    const [option] = cert.outputs.domainValidationOptions as Array<Record<string, string>>;
+    expect(record.inputs).toEqual({
+      zoneId: zone.outputs.zoneId,
+      name: option.resourceRecordName,
+      type: "CNAME",
+      records: [option.resourceRecordValue],
+      ttl: 300,
+    });
     expect(zone.protect).toBe(true);
     expect(zone.inputs).toMatchObject({ name: "platform.example.com", forceDestroy: false });
     expect(providerRegion(ev.records, zone)).toBe("us-east-1");
+    // The name servers the parent zone must delegate to: the new zone's own.
+    expect((zone.outputs.nameServers as string[]).length).toBe(4);
     expect(ev.outputs).toEqual({
       zoneId: zone.outputs.zoneId,
       zoneName: "platform.example.com",
+      nameServers: zone.outputs.nameServers,
+      globalNameValidationFqdn: record.outputs.fqdn,
       acceleratorListenerArn: "",
       edgeDomainName: "",
     });
@@ -32,7 +53,11 @@ describe("GlobalRouting", () => {
       hostedZone: { existingZoneId: "Z0123456789ABC" },
     });
     expect(ofType(ev.records, "aws:route53/zone:Zone")).toEqual([]);
-    expect(ev.outputs).toMatchObject({ zoneId: "Z0123456789ABC", zoneName: "example.com" });
+    expect(ev.outputs).toMatchObject({
+      zoneId: "Z0123456789ABC",
+      zoneName: "example.com",
+      nameServers: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"],
+    });
   });
 
   it("fails when the existing zone is not the domain's", async () => {

@@ -13,6 +13,7 @@ import {
   runMesh,
   type MeshRun,
   ISTIO_MODELS,
+  TRACING_ENDPOINT,
 } from "./mesh-fixtures";
 
 const ofType = (run: MeshRun, type: string) => run.records.filter((r) => r.type === type);
@@ -52,7 +53,7 @@ describe.each([
       "platform-svc-c",
     ]);
     const kube = run.records.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
-    expect(kube).toHaveLength(67);
+    expect(kube).toHaveLength(68);
     expect(kube.filter((r) => !r.provider.startsWith(`${run.providerUrn}::`))).toEqual([]);
     expect(
       run.records
@@ -71,9 +72,9 @@ describe.each([
     expect(
       releases.map((r) => [r.inputs.name, r.inputs.chart, r.inputs.version, r.inputs.namespace]),
     ).toEqual([
-      ["istio-base", "base", "1.28.1", "istio-system"],
-      ["istiod", "istiod", "1.28.1", "istio-system"],
-      ["istio-ingressgateway", "gateway", "1.28.1", "istio-ingress"],
+      ["istio-base", "base", "1.30.3", "istio-system"],
+      ["istiod", "istiod", "1.30.3", "istio-system"],
+      ["istio-ingressgateway", "gateway", "1.30.3", "istio-ingress"],
     ]);
     for (const r of releases) {
       expect(r.inputs.repositoryOpts).toEqual({
@@ -120,6 +121,29 @@ describe.each([
     const pa = named(run, "platform-peer-authentication");
     expect(pa.inputs.metadata).toEqual({ name: "default", namespace: "istio-system" });
     expect(spec(pa)).toEqual({ mtls: { mode: "STRICT" } });
+  });
+
+  it("talks plain text to the sidecar-less trace collector, mutual TLS to every service", () => {
+    // Istio's choice among the root namespace's DestinationRules: the most specific host match
+    // (an exact name before a wildcard, a longer wildcard suffix before a shorter one).
+    const rules = ofType(run, K.dr).map((r) => spec(r) as { host: string; trafficPolicy: any });
+    const ruleFor = (host: string) =>
+      rules
+        .filter(
+          (r) => r.host === host || (r.host.startsWith("*") && host.endsWith(r.host.slice(1))),
+        )
+        .sort(
+          (a, b) =>
+            Number(b.host === host) - Number(a.host === host) || b.host.length - a.host.length,
+        )[0];
+    const collector = new URL(TRACING_ENDPOINT).hostname;
+    expect(ruleFor(collector).host).toBe(collector);
+    expect(ruleFor(collector).trafficPolicy.tls).toEqual({ mode: "DISABLE" });
+    expect(ruleFor("svc-a.svc-a.svc.cluster.local").trafficPolicy.tls).toEqual({
+      mode: "ISTIO_MUTUAL",
+    });
+    const rule = named(run, "platform-tracing-destination-rule");
+    expect(rule.inputs.metadata).toEqual({ name: "tracing-collector", namespace: "istio-system" });
   });
 
   it("sets the default traffic policy: ISTIO_MUTUAL, pool limits, outlier detection", () => {
@@ -423,7 +447,7 @@ describe.each([
 
   it("validates every Istio object against its schema", () => {
     const istio = run.records.filter((r) => r.type.includes(".istio.io/"));
-    expect(istio).toHaveLength(20);
+    expect(istio).toHaveLength(21);
     for (const r of istio) {
       const Model = ISTIO_MODELS[`${r.inputs.apiVersion}/${r.inputs.kind}`];
       expect(Model, r.type).toBeDefined();

@@ -245,12 +245,16 @@ const ARNS: FabricArns = {
   kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/mrk-1",
   workQueueArn: "arn:aws:sqs:us-east-1:123456789012:q",
 };
-const KEY = {
+/** The key statement: only through the services the role is granted, in the key's region. */
+const key = (...services: string[]) => ({
   Sid: "Key",
   Effect: "Allow",
   Action: ["kms:Decrypt", "kms:GenerateDataKey"],
   Resource: [ARNS.kmsKeyArn],
-};
+  Condition: {
+    StringEquals: { "kms:ViaService": services.map((svc) => `${svc}.us-east-1.amazonaws.com`) },
+  },
+});
 type Access = ServiceConfig["access"];
 const access = (a: Partial<Access>): Access => ({
   table: "none",
@@ -273,7 +277,7 @@ describe.each<[string, Access, unknown[] | undefined]>([
         Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
         Resource: [ARNS.tableArn, `${ARNS.tableArn}/index/*`],
       },
-      KEY,
+      key("dynamodb"),
     ],
   ],
   [
@@ -294,7 +298,7 @@ describe.each<[string, Access, unknown[] | undefined]>([
         ],
         Resource: [ARNS.tableArn, `${ARNS.tableArn}/index/*`],
       },
-      KEY,
+      key("dynamodb"),
     ],
   ],
   [
@@ -302,7 +306,7 @@ describe.each<[string, Access, unknown[] | undefined]>([
     access({ bucket: "read" }),
     [
       { Sid: "Bucket", Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/*"] },
-      KEY,
+      key("s3"),
     ],
   ],
   [
@@ -315,7 +319,7 @@ describe.each<[string, Access, unknown[] | undefined]>([
         Action: ["s3:GetObject", "s3:DeleteObject", "s3:PutObject"],
         Resource: ["arn:aws:s3:::b/*"],
       },
-      KEY,
+      key("s3"),
     ],
   ],
   [
@@ -323,7 +327,7 @@ describe.each<[string, Access, unknown[] | undefined]>([
     access({ publishEvents: true }),
     [
       { Sid: "Events", Effect: "Allow", Action: ["events:PutEvents"], Resource: [ARNS.busArn] },
-      KEY,
+      key("events"),
     ],
   ],
   [
@@ -331,7 +335,22 @@ describe.each<[string, Access, unknown[] | undefined]>([
     access({ sendToQueue: true }),
     [
       { Sid: "Queue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [ARNS.workQueueArn] },
-      KEY,
+      key("sqs"),
+    ],
+  ],
+  [
+    "table, bucket and queue",
+    access({ table: "read", bucket: "read", sendToQueue: true }),
+    [
+      {
+        Sid: "Table",
+        Effect: "Allow",
+        Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
+        Resource: [ARNS.tableArn, `${ARNS.tableArn}/index/*`],
+      },
+      { Sid: "Bucket", Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/*"] },
+      { Sid: "Queue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [ARNS.workQueueArn] },
+      key("dynamodb", "s3", "sqs"),
     ],
   ],
 ])("accessPolicy for %s", (_case, declared, statements) => {

@@ -274,12 +274,18 @@ describe("the plan with Aurora enabled (a copy of the project)", () => {
       });
       expect(c.protect).toBe(true);
     }
+    // RDS-managed passwords are not supported on global database members: the primary is created
+    // with the password the global stack generated (and keeps in Secrets Manager).
+    const password = result.stacks[0].records.find(
+      (r) => r.type === "random:index/randomPassword:RandomPassword",
+    )!;
     expect(primary.inputs).toMatchObject({
       masterUsername: "platform",
-      manageMasterUserPassword: true,
-      masterUserSecretKmsKeyId: fabric["us-east-1"].kmsKeyArn,
+      masterPassword: password.outputs.result,
     });
+    expect(primary.inputs.manageMasterUserPassword).toBeUndefined();
     const credentials = ["masterUsername", "manageMasterUserPassword", "masterUserSecretKmsKeyId"];
     expect(credentials.filter((k) => k in secondary.inputs)).toEqual([]);
+    expect(secondary.inputs.masterPassword ?? null).toBeNull();
   });
 });

@@ -134,11 +134,46 @@ describe("async IAM and queue policies", () => {
       ec2ArnPrefix: "arn:aws:ec2:r:1",
       subnetArns: ["arn:aws:ec2:r:1:subnet/s-1"],
       securityGroupArn: "arn:aws:ec2:r:1:security-group/sg-1",
+      vpcArn: "arn:aws:ec2:r:1:vpc/vpc-1",
+      region: "r",
     });
     const bySid = Object.fromEntries(p.Statement.map((s) => [s.Sid, [s.Action, s.Resource]]));
     expect(bySid.IdempotencyWrite).toEqual([["dynamodb:PutItem"], "arn:t"]);
     expect(bySid.OnFailureDestination).toEqual([["sqs:SendMessage"], "arn:dlq"]);
     expect(bySid.RegionKey).toEqual([["kms:Decrypt", "kms:GenerateDataKey"], "arn:k"]);
+    const sid = (id: string) => p.Statement.find((s) => s.Sid === id)!;
+    // The key only through the services the consumer uses, in its region.
+    expect(sid("RegionKey").Condition).toEqual({
+      StringEquals: {
+        "kms:ViaService": [
+          "dynamodb.r.amazonaws.com",
+          "lambda.r.amazonaws.com",
+          "sqs.r.amazonaws.com",
+        ],
+      },
+    });
+    // No network interface of the region outside the consumer's subnets and VPC.
+    expect(sid("VpcEnis")).toEqual({
+      Sid: "VpcEnis",
+      Effect: "Allow",
+      Action: [
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:UnassignPrivateIpAddresses",
+      ],
+      Resource: "arn:aws:ec2:r:1:network-interface/*",
+      Condition: {
+        ArnEquals: {
+          "ec2:Subnet": ["arn:aws:ec2:r:1:subnet/s-1"],
+          "ec2:Vpc": "arn:aws:ec2:r:1:vpc/vpc-1",
+        },
+      },
+    });
+    const onEnis = p.Statement.filter((s) =>
+      [s.Resource].flat().some((r) => String(r).includes(":network-interface/")),
+    );
+    expect(onEnis.every((s) => s.Condition !== undefined)).toBe(true);
     const onStar = p.Statement.filter((s) => s.Resource === "*").flatMap((s) => s.Action);
     expect(onStar.sort()).toEqual([
       "ec2:DescribeNetworkInterfaces",
@@ -204,12 +239,12 @@ describe("AsyncLayer under the mock monitor", () => {
     });
   });
 
-  it("runs the consumer on Node 20 in the app subnets, traced, encrypted, with reserved concurrency", () => {
+  it("runs the consumer on a supported Node runtime in the app subnets, traced, encrypted, with reserved concurrency", () => {
     const fn = one(ev.records, "aws:lambda/function:Function");
     const vpcOut = one(ev.records, "awsx:ec2:Vpc").outputs as { privateSubnetIds: string[] };
     const sg = one(ev.records, "aws:ec2/securityGroup:SecurityGroup", "platform-network-lambda");
     expect(fn.inputs).toMatchObject({
-      runtime: "nodejs20.x",
+      runtime: "nodejs24.x",
       handler: "index.handler",
       kmsKeyArn: KEY_ARN,
       tracingConfig: { mode: "Active" },

@@ -5,13 +5,20 @@ import {
   irsaTrust,
   loadBalancerControllerPolicy,
 } from "../components/region/iam";
-import {
-  CONTROL_PLANE_LOG_TYPES,
-  checkPublicAccessCidrs,
-  perZoneSizes,
-} from "../components/region/node-groups";
+import { CONTROL_PLANE_LOG_TYPES, perZoneSizes } from "../components/region/node-groups";
+import { endpointAccessProblems } from "../lib/config/endpoint-access";
+import { formatProblem, problemsFromZod } from "../lib/config/errors";
+import { regionSchema } from "../lib/config/schema";
 import type { StackEvaluation } from "../plan/evaluate";
-import { KEY_ARN, doc, evaluatePlatform, ofType, one, regionConfig } from "./region-helpers";
+import {
+  KEY_ARN,
+  doc,
+  evaluatePlatform,
+  ofType,
+  one,
+  rawRegion,
+  regionConfig,
+} from "./region-helpers";
 
 describe("per-zone node group sizes", () => {
   describe.each([
@@ -38,22 +45,91 @@ describe("per-zone node group sizes", () => {
   });
 });
 
-describe("public API access", () => {
-  describe.each([["0.0.0.0/0"], ["::/0"]])("%s", (cidr) => {
-    it("is refused", () => {
-      expect(() => checkPublicAccessCidrs(["203.0.113.0/24", cidr])).toThrow(
-        `cluster.publicAccessCidrs: ${cidr} opens the Kubernetes API to the internet; list the networks that need it, or [] for a private endpoint`,
-      );
-    });
+describe("who can reach the Kubernetes API", () => {
+  // The problems name the key; the schema reports them as platform:cluster.<key> (config.test.ts).
+  describe.each([
+    [
+      "a deployer outside the VPC with no public endpoint",
+      { deployerNetwork: "internet", publicAccessCidrs: [], allowPublicAccessFromAnywhere: false },
+      [
+        "publicAccessCidrs: empty, so the API has no public endpoint, but cluster.deployerNetwork is internet: the deployer could not reach the API; list its egress CIDRs here, or deploy from inside the VPC and set cluster.deployerNetwork: vpc",
+      ],
+    ],
+    [
+      "0.0.0.0/0 without the acknowledgement",
+      {
+        deployerNetwork: "internet",
+        publicAccessCidrs: ["0.0.0.0/0"],
+        allowPublicAccessFromAnywhere: false,
+      },
+      [
+        "publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API's public endpoint to the whole internet (IAM authentication still applies); list the deployer's egress CIDRs, or accept it with cluster.allowPublicAccessFromAnywhere: true",
+      ],
+    ],
+    [
+      "an acknowledgement with nothing to acknowledge",
+      {
+        deployerNetwork: "internet",
+        publicAccessCidrs: ["203.0.113.0/24"],
+        allowPublicAccessFromAnywhere: true,
+      },
+      [
+        "allowPublicAccessFromAnywhere: true, but cluster.publicAccessCidrs does not contain 0.0.0.0/0: there is nothing to accept; remove the setting",
+      ],
+    ],
+    [
+      "a private range on the public endpoint",
+      {
+        deployerNetwork: "vpc",
+        publicAccessCidrs: ["10.0.0.0/8"],
+        allowPublicAccessFromAnywhere: false,
+      },
+      [
+        "publicAccessCidrs: 10.0.0.0/8 is a private range, which never reaches the public endpoint; callers in the VPC use the private endpoint (set cluster.deployerNetwork: vpc for a deployer there)",
+      ],
+    ],
+  ] as const)("%s", (_, access, expected) => {
+    it("is refused, naming the key", () =>
+      expect(
+        endpointAccessProblems({ ...access, publicAccessCidrs: [...access.publicAccessCidrs] }).map(
+          (p) => `${p.key}: ${p.message}`,
+        ),
+      ).toEqual(expected));
   });
-  it("accepts named networks", () =>
-    expect(() => checkPublicAccessCidrs(["203.0.113.0/24"])).not.toThrow());
+
+  describe.each([
+    ["the pipeline default", "internet", ["0.0.0.0/0"], true],
+    ["a deployer with fixed egress", "internet", ["203.0.113.0/24"], false],
+    ["a deployer in the VPC", "vpc", [], false],
+  ] as const)("%s", (_, deployerNetwork, cidrs, allow) => {
+    it("is accepted", () =>
+      expect(
+        endpointAccessProblems({
+          deployerNetwork,
+          publicAccessCidrs: [...cidrs],
+          allowPublicAccessFromAnywhere: allow,
+        }),
+      ).toEqual([]));
+  });
+
+  it("is reported by the schema on the key of the stack file", () => {
+    const raw = rawRegion();
+    raw.cluster.deployerNetwork = "internet";
+    raw.cluster.publicAccessCidrs = [];
+    const parsed = regionSchema.safeParse(raw);
+    expect(parsed.success).toBe(false);
+    expect(
+      problemsFromZod("eu-central-1", raw, parsed.error!).map((p) => formatProblem(p)),
+    ).toEqual([
+      'stack "eu-central-1": config key platform:cluster.publicAccessCidrs = []: empty, so the API has no public endpoint, but cluster.deployerNetwork is internet: the deployer could not reach the API; list its egress CIDRs here, or deploy from inside the VPC and set cluster.deployerNetwork: vpc',
+    ]);
+  });
 
   it("fails the platform before any resource is declared", async () => {
-    await expect(
-      evaluatePlatform(regionConfig((raw) => (raw.cluster.publicAccessCidrs = ["0.0.0.0/0"]))),
-    ).rejects.toThrow(
-      "cluster.publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet",
+    const config = regionConfig();
+    const unchecked = { ...config, cluster: { ...config.cluster, deployerNetwork: "internet" } };
+    await expect(evaluatePlatform(unchecked as typeof config)).rejects.toThrow(
+      "cluster.publicAccessCidrs: empty, so the API has no public endpoint",
     );
   });
 });
@@ -123,7 +199,7 @@ describe("Cluster under the mock monitor", () => {
     const vpcOut = one(ev.records, "awsx:ec2:Vpc").outputs as { privateSubnetIds: string[] };
     expect(cluster.inputs).toMatchObject({
       name: "platform-euc1",
-      version: "1.33",
+      version: "1.35",
       privateSubnetIds: vpcOut.privateSubnetIds,
       encryptionConfigKeyArn: KEY_ARN,
       endpointPrivateAccess: true,
@@ -149,7 +225,10 @@ describe("Cluster under the mock monitor", () => {
 
   it("opens the public endpoint only to the configured CIDRs", async () => {
     const open = await evaluatePlatform(
-      regionConfig((raw) => (raw.cluster.publicAccessCidrs = ["203.0.113.0/24"])),
+      regionConfig((raw) => {
+        raw.cluster.deployerNetwork = "internet";
+        raw.cluster.publicAccessCidrs = ["203.0.113.0/24"];
+      }),
     );
     expect(one(open.records, "eks:index:Cluster").inputs).toMatchObject({
       endpointPrivateAccess: true,
@@ -160,10 +239,11 @@ describe("Cluster under the mock monitor", () => {
 
   it("runs one managed node group per zone on an IMDSv2-only, encrypted launch template", () => {
     const lt = one(ev.records, "aws:ec2/launchTemplate:LaunchTemplate");
+    // Hop limit 1: pods on the pod network cannot reach the node's credentials.
     expect(lt.inputs.metadataOptions).toEqual({
       httpEndpoint: "enabled",
       httpTokens: "required",
-      httpPutResponseHopLimit: 2,
+      httpPutResponseHopLimit: 1,
     });
     expect(lt.inputs.blockDeviceMappings).toEqual([
       {
@@ -194,15 +274,54 @@ describe("Cluster under the mock monitor", () => {
     }
   });
 
-  it("attaches only the three EKS node managed policies", () => {
+  it("gives the nodes two managed policies and the VPC CNI its own role with the CNI policy", () => {
     const attached = ofType(ev.records, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
-      (a) => a.inputs.policyArn,
+      (a) => [a.name, a.inputs.policyArn],
     );
-    expect(attached.sort()).toEqual([
-      "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-      "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-      "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    ]);
+    const nodeRole = one(ev.records, "aws:iam/role:Role", "platform-cluster-nodes");
+    const cniRole = one(ev.records, "aws:iam/role:Role", "platform-cluster-vpc-cni");
+    expect(
+      ofType(ev.records, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        .map((a) => [a.inputs.role, a.inputs.policyArn])
+        .sort(),
+    ).toEqual(
+      [
+        [nodeRole.outputs.name, "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"],
+        [nodeRole.outputs.name, "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"],
+        [cniRole.outputs.name, "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
+      ].sort(),
+    );
+    expect(attached).toHaveLength(3);
+    const oidc = one(ev.records, "eks:index:Cluster").outputs as {
+      oidcProviderArn: string;
+      oidcIssuer: string;
+    };
+    const trust = doc(cniRole.inputs.assumeRolePolicy).Statement[0];
+    expect((trust.Principal as { Federated: string }).Federated).toBe(oidc.oidcProviderArn);
+    expect(trust.Condition?.StringEquals[`${oidc.oidcIssuer}:sub`]).toBe(
+      "system:serviceaccount:kube-system:aws-node",
+    );
+  });
+
+  it("runs the VPC CNI add-on with network policy enforcement, before the nodes", () => {
+    const cluster = one(ev.records, "eks:index:Cluster");
+    // The component's own CNI add-on is off: it could not carry the IRSA role.
+    expect(cluster.inputs.useDefaultVpcCni).toBe(true);
+    const addon = ofType(ev.records, "aws:eks/addon:Addon").filter(
+      (a) => a.inputs.addonName === "vpc-cni",
+    );
+    expect(addon).toHaveLength(1);
+    const cniRole = one(ev.records, "aws:iam/role:Role", "platform-cluster-vpc-cni");
+    expect(addon[0].inputs).toMatchObject({
+      serviceAccountRoleArn: cniRole.outputs.arn,
+      resolveConflictsOnCreate: "OVERWRITE",
+    });
+    expect(JSON.parse(String(addon[0].inputs.configurationValues))).toEqual({
+      enableNetworkPolicy: "true",
+    });
+    for (const g of ofType(ev.records, "aws:eks/nodeGroup:NodeGroup")) {
+      expect(g.dependencies).toContain(addon[0].urn);
+    }
   });
 
   it("installs pinned charts through the cluster's Kubernetes provider", () => {

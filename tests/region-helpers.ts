@@ -6,6 +6,7 @@ import type { StackEvaluation } from "../plan/evaluate";
 import type { PolicyDocument } from "../components/region/iam";
 import { RegionalPlatform } from "../components/region/platform";
 import { evaluateInRegion } from "./fixtures";
+import { ACCOUNT_ID, hex } from "../plan/fakes";
 
 export { countByType, ofType, one } from "./fixtures";
 
@@ -27,8 +28,16 @@ export const FABRIC: RegionalFabric = {
 
 export const ZONE_ID = "Z0123456789ABCDEFGHIJ";
 
+/**
+ * The global name's validation record the global stack exports: what the plan's ACM answer gives
+ * every certificate of the account for the name (plan/answers.ts).
+ */
+export const GLOBAL_NAME_VALIDATION_FQDN = `_${hex(`${ACCOUNT_ID}api.platform.example.com`, 32)}.api.platform.example.com`;
+
 /** The Aurora global database's identifier the global stack exports when it has one. */
 export const GLOBAL_CLUSTER_ID = "platform-aurora";
+/** The master password the global stack exports with its global database. */
+export const MASTER_PASSWORD = "Pa55w0rdFromTheGlobalStack0123456789abcd";
 
 export function globalView(
   acceleratorListenerArn = "",
@@ -37,11 +46,14 @@ export function globalView(
   return {
     zoneId: pulumi.output(ZONE_ID),
     zoneName: pulumi.output("platform.example.com"),
+    globalName: pulumi.output("api.platform.example.com"),
+    globalNameValidationFqdn: pulumi.output(GLOBAL_NAME_VALIDATION_FQDN),
     homeRegion: pulumi.output(homeRegion),
     fabric: pulumi.output(FABRIC),
     acceleratorListenerArn: pulumi.output(acceleratorListenerArn),
     auroraGlobalClusterId: pulumi.output(auroraGlobalClusterId),
     auroraEngineVersion: pulumi.output(auroraGlobalClusterId === "" ? "" : "16.6"),
+    auroraMasterPassword: pulumi.secret(auroraGlobalClusterId === "" ? "" : MASTER_PASSWORD),
   };
 }
 
@@ -62,7 +74,9 @@ export function rawRegion(region = "eu-central-1"): RawRegion {
     region,
     globalStack: "organization/platform/global",
     network: { vpcCidr: "10.20.0.0/16", azCount: 3, natGateways: "perAz" },
-    cluster: { publicAccessCidrs: [] },
+    // A deployer inside the VPC: the API stays private (the stack files' pipeline default is
+    // tested in region-cluster.test.ts).
+    cluster: { deployerNetwork: "vpc", publicAccessCidrs: [] },
     dns: {
       globalName: "api.platform.example.com",
       regionalName: `${region}.api.platform.example.com`,

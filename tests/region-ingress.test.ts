@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { albLogBucketPolicy, logDeliveryPrincipal } from "../components/region/alb-logs";
 import { TLS_POLICY, validateIngressArgs } from "../components/region/ingress";
 import type { StackEvaluation } from "../plan/evaluate";
+import * as pulumi from "@pulumi/pulumi";
 import {
+  GLOBAL_NAME_VALIDATION_FQDN,
   ZONE_ID,
   evaluatePlatform,
   globalView,
@@ -63,11 +65,30 @@ describe("Ingress under the mock monitor", () => {
     const records = ofType(ev.records, "aws:route53/record:Record").filter(
       (r) => r.inputs.type === "CNAME",
     );
-    expect(records).toHaveLength(2);
-    for (const r of records) expect(r.inputs.zoneId).toBe(ZONE_ID);
-    expect(
-      one(ev.records, "aws:acm/certificateValidation:CertificateValidation").inputs.certificateArn,
-    ).toBe(cert.outputs.arn);
+    // Only the regional name's record is this stack's; the global name's is the global stack's,
+    // so destroying one region never deletes what the others' certificates renew with.
+    expect(records).toHaveLength(1);
+    expect(records[0].inputs.zoneId).toBe(ZONE_ID);
+    expect(String(records[0].inputs.name)).toMatch(
+      /\.eu-central-1\.api\.platform\.example\.com\.$/,
+    );
+    expect(records[0].inputs.allowOverwrite).toBeUndefined();
+    const validation = one(ev.records, "aws:acm/certificateValidation:CertificateValidation");
+    expect(validation.inputs.certificateArn).toBe(cert.outputs.arn);
+    expect(validation.inputs.validationRecordFqdns).toEqual([
+      records[0].outputs.fqdn,
+      GLOBAL_NAME_VALIDATION_FQDN,
+    ]);
+  });
+
+  it("refuses a global stack whose validation record is not the one ACM asks for", async () => {
+    const stale = {
+      ...globalView(),
+      globalNameValidationFqdn: pulumi.output("_old.api.platform.example.com"),
+    };
+    await expect(evaluatePlatform(regionConfig(), { global: stale })).rejects.toThrow(
+      "the certificate of api.platform.example.com validates with",
+    );
   });
 
   it("puts a protected, internet-facing ALB in the public subnets with access logs", () => {

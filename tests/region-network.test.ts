@@ -273,6 +273,22 @@ describe("Network under the mock monitor", () => {
       group.outputs.arn,
       `${group.outputs.arn}:log-stream:*`,
     ]);
+    // Only this account's flow logs in this region may assume the role (confused deputy).
+    const trust = doc(
+      one(ev.records, "aws:iam/role:Role", "platform-network-flow-logs").inputs.assumeRolePolicy,
+    );
+    expect(trust.Statement).toEqual([
+      {
+        Sid: "AssumedByService",
+        Effect: "Allow",
+        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+          ArnLike: { "aws:SourceArn": "arn:aws:ec2:eu-central-1:123456789012:vpc-flow-log/*" },
+        },
+      },
+    ]);
   });
 
   it("puts a NACL with six rules on the data subnets", () => {

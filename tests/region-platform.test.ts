@@ -116,13 +116,13 @@ describe("RegionalPlatform under the mock monitor (update)", () => {
   });
 
   it("declares the same resources every time (the region's inventory)", () => {
-    expect(ev.records).toHaveLength(118);
+    expect(ev.records).toHaveLength(119);
     expect(countByType(ev.records)).toMatchObject({
       "aws:cloudwatch/logGroup:LogGroup": 8,
       "aws:cloudwatch/metricAlarm:MetricAlarm": 5,
       "aws:ec2/vpcEndpoint:VpcEndpoint": 9,
       "aws:eks/nodeGroup:NodeGroup": 3,
-      "aws:iam/role:Role": 7,
+      "aws:iam/role:Role": 8,
       "aws:sns/topic:Topic": 2,
       "kubernetes:helm.sh/v3:Release": 4,
     });
@@ -229,7 +229,13 @@ describe("RegionalPlatform under the mock monitor (update)", () => {
   });
 
   it("turns on Container Insights and sends traces to X-Ray and metrics to managed Prometheus", () => {
-    const addon = one(ev.records, "aws:eks/addon:Addon");
+    const [addon] = ofType(ev.records, "aws:eks/addon:Addon").filter(
+      (a) => a.inputs.addonName === "amazon-cloudwatch-observability",
+    );
+    // Its agents need nodes: created after every node group.
+    for (const g of ofType(ev.records, "aws:eks/nodeGroup:NodeGroup")) {
+      expect(addon.dependencies).toContain(g.urn);
+    }
     expect(addon.inputs).toMatchObject({
       addonName: "amazon-cloudwatch-observability",
       clusterName: "platform-euc1",
@@ -316,7 +322,7 @@ describe("variants", () => {
     // One after the other: the Pulumi runtime's state is process-wide.
     const preview = await evaluatePlatform(regionConfig(), { preview: true });
     const update = await evaluatePlatform(regionConfig(), { preview: false });
-    expect(preview.records).toHaveLength(118);
+    expect(preview.records).toHaveLength(119);
     expect(countByType(preview.records)).toEqual(countByType(update.records));
     expect(preview.records.map((r) => r.name).sort()).toEqual(
       update.records.map((r) => r.name).sort(),

@@ -15,6 +15,7 @@ import { compactSummary, resultLine, rollout, stackPreview } from "../plan/tree"
 import { assumptionLines, checkHome, diffLines } from "../plan/whatif";
 import { runProgram } from "../programs";
 import { evaluateResources } from "../policy/offline";
+import { supportFindings } from "../lib/support-dates";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -152,7 +153,14 @@ async function main(argv: string[]): Promise<number> {
       regions: opts.regions,
       home: opts.home,
       stack: opts.stack,
-      policies: (resources) => evaluateResources(resources),
+      // The policy pack, plus AWS end-of-support dates as of today (lib/support-dates.ts).
+      policies: (resources) => {
+        const report = evaluateResources(resources);
+        return {
+          ...report,
+          violations: [...report.violations, ...supportFindings(resources, new Date())],
+        };
+      },
     });
     // The difference needs the plan of the current stack files too; only when it is printed.
     if (opts.regions && !opts.quiet) {

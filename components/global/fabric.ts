@@ -50,6 +50,8 @@ export class GlobalFabric extends pulumi.ComponentResource {
   public readonly regional: pulumi.Output<Record<string, RegionalFabric>>;
   /** The Aurora global database's identifier; "" without one. */
   public readonly auroraGlobalClusterId: pulumi.Output<string>;
+  /** The global database's master password (a secret); "" without one. */
+  public readonly auroraMasterPassword: pulumi.Output<string>;
 
   constructor(name: string, args: GlobalFabricArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("platform:global:Fabric", name, {}, opts);
@@ -110,14 +112,23 @@ export class GlobalFabric extends pulumi.ComponentResource {
       child,
     );
 
-    this.auroraGlobalClusterId =
+    const database =
       (args.aurora ?? false)
         ? new GlobalDatabase(
             name,
-            { engineVersion: args.auroraEngineVersion, databaseName: args.auroraDatabaseName },
+            {
+              engineVersion: args.auroraEngineVersion,
+              databaseName: args.auroraDatabaseName,
+              kmsKeyArn: keyArns[homeRegion],
+              replicaKeyArns: regions
+                .filter((r) => r !== homeRegion)
+                .map((region) => ({ region, kmsKeyArn: keyArns[region] })),
+            },
             { parent: this, provider: providerFor(providers, homeRegion) },
-          ).globalClusterId
-        : pulumi.output("");
+          )
+        : undefined;
+    this.auroraGlobalClusterId = database?.globalClusterId ?? pulumi.output("");
+    this.auroraMasterPassword = database?.masterPassword ?? pulumi.output("");
 
     const slice = (region: AwsRegion): pulumi.Output<RegionalFabric> =>
       pulumi.output({
@@ -137,6 +148,7 @@ export class GlobalFabric extends pulumi.ComponentResource {
     this.registerOutputs({
       regional: this.regional,
       auroraGlobalClusterId: this.auroraGlobalClusterId,
+      auroraMasterPassword: this.auroraMasterPassword,
     });
   }
 }

@@ -73,10 +73,12 @@ export function keyPolicy(
       Resource: "*",
     },
     {
+      // DescribeKey: EventBridge reads the key's ARN and checks that it is symmetric before it
+      // encrypts with it (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
       Sid: "AllowEventBridgeForThisAccountsBusesAndQueues",
       Effect: "Allow",
       Principal: { Service: "events.amazonaws.com" },
-      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
       Resource: "*",
       Condition: {
         StringEquals: { "aws:SourceAccount": a.accountId },

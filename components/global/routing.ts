@@ -29,7 +29,9 @@ export interface GlobalRoutingArgs {
   readonly edge?: Edge;
   readonly homeRegion: AwsRegion;
   readonly regions: readonly AwsRegion[];
-  /** @default api.<domain> - the latency-routed name CloudFront uses as its origin */
+  /**
+   * @default api.<domain> - the latency-routed name every region serves (and CloudFront's origin)
+   */
   readonly edgeOriginName?: string;
   /** @default none - the WAF web ACL (scope CLOUDFRONT) in front of the distribution */
   readonly webAclArn?: pulumi.Input<string>;
@@ -46,6 +48,15 @@ export const sameDomain = (a: string, b: string): boolean =>
 export class GlobalRouting extends pulumi.ComponentResource {
   public readonly zoneId: pulumi.Output<string>;
   public readonly zoneName: pulumi.Output<string>;
+  /**
+   * The zone's name servers: the parent zone (or the registrar) must delegate the domain to them
+   * before ACM can validate a certificate or a health check can resolve a name in it.
+   */
+  public readonly nameServers: pulumi.Output<string[]>;
+  /** The latency-routed name every region serves. */
+  public readonly globalName: string;
+  /** The ACM validation record of the global name, created once here for every region. */
+  public readonly globalNameValidationFqdn: pulumi.Output<string>;
   /** The Global Accelerator listener the region stacks attach to; "" without an accelerator. */
   public readonly acceleratorListenerArn: pulumi.Output<string>;
   /** The DNS name of the edge (CloudFront or the accelerator); "" without one. */
@@ -72,6 +83,7 @@ export class GlobalRouting extends pulumi.ComponentResource {
         }
         return args.domain;
       });
+      this.nameServers = zone.nameServers;
     } else {
       const zone = new aws.route53.Zone(
         `${name}-zone`,
@@ -84,7 +96,38 @@ export class GlobalRouting extends pulumi.ComponentResource {
       );
       this.zoneId = zone.zoneId;
       this.zoneName = zone.name;
+      this.nameServers = zone.nameServers;
     }
+
+    // Every region's certificate names the global name, and ACM asks every certificate of the
+    // account for the same validation CNAME for it
+    // (https://github.com/hashicorp/terraform-provider-aws/issues/13653; each region still needs
+    // its own certificate: https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html). The
+    // record is created once, here, so that no region stack owns what another renews with. A
+    // certificate for the name, in the home region, is how ACM tells what the record is.
+    this.globalName = args.edgeOriginName ?? `api.${args.domain}`;
+    const anchor = new aws.acm.Certificate(
+      `${name}-global-name`,
+      { domainName: this.globalName, validationMethod: "DNS" },
+      home,
+    );
+    const option = anchor.domainValidationOptions.apply((options) => {
+      const found = options.find((o) => o.domainName === this.globalName);
+      if (!found) throw new Error(`ACM returned no validation option for ${this.globalName}`);
+      return found;
+    });
+    const validationRecord = new aws.route53.Record(
+      `${name}-global-name-validation`,
+      {
+        zoneId: this.zoneId,
+        name: option.resourceRecordName,
+        type: option.resourceRecordType,
+        records: [option.resourceRecordValue],
+        ttl: 300,
+      },
+      home,
+    );
+    this.globalNameValidationFqdn = validationRecord.fqdn;
 
     let listenerArn: pulumi.Output<string> = pulumi.output("");
     let edgeDomainName: pulumi.Output<string> = pulumi.output("");
@@ -164,6 +207,8 @@ export class GlobalRouting extends pulumi.ComponentResource {
     this.registerOutputs({
       zoneId: this.zoneId,
       zoneName: this.zoneName,
+      nameServers: this.nameServers,
+      globalNameValidationFqdn: this.globalNameValidationFqdn,
       acceleratorListenerArn: this.acceleratorListenerArn,
       edgeDomainName: this.edgeDomainName,
     });

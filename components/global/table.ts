@@ -9,6 +9,15 @@ import { tableName } from "./naming";
 import { providerFor, type RegionalProviders } from "./providers";
 import type { TableConsistencyPlan } from "./table-consistency";
 
+/**
+ * The attribute DynamoDB's TTL reads: the consumer writes the idempotency record's expiry there,
+ * in epoch seconds (functions/consumer/handler.ts). TTL deletes expired items within days and
+ * the deletions replicate to every replica of a global table (version 2019.11.21):
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html.
+ */
+export const TTL_ATTRIBUTE = "expiresAt";
+
 export interface GlobalTableArgs {
   readonly homeRegion: AwsRegion;
   readonly regions: readonly AwsRegion[];
@@ -46,6 +55,7 @@ export class GlobalTable extends pulumi.ComponentResource {
         streamViewType: "NEW_AND_OLD_IMAGES",
         deletionProtectionEnabled: true,
         pointInTimeRecovery: { enabled: true },
+        ttl: { enabled: true, attributeName: TTL_ATTRIBUTE },
         serverSideEncryption: { enabled: true, kmsKeyArn: keyArns[homeRegion] },
         replicas: replicaRegions.map((region) => ({
           regionName: region,

@@ -81,6 +81,18 @@ export function needsKey(access: Access): boolean {
   );
 }
 
+/** The services a role uses the key through, in the key's region (its ARN's fourth field). */
+export function keyServices(access: Access, kmsKeyArn: string): string[] {
+  const region = kmsKeyArn.split(":")[3];
+  const services = [
+    ...(access.table !== "none" ? ["dynamodb"] : []),
+    ...(access.bucket !== "none" ? ["s3"] : []),
+    ...(access.publishEvents ? ["events"] : []),
+    ...(access.sendToQueue ? ["sqs"] : []),
+  ];
+  return services.sort().map((svc) => `${svc}.${region}.amazonaws.com`);
+}
+
 /**
  * The statements `access` declares; undefined when it declares nothing (the role then has no
  * policy: an empty Statement list is not a valid policy document).
@@ -133,6 +145,9 @@ export function accessPolicy(access: Access, arns: FabricArns): aws.iam.PolicyDo
       Effect: "Allow",
       Action: [...KMS_DATA],
       Resource: [arns.kmsKeyArn],
+      // Only through the services the role is granted (kms:ViaService), never directly:
+      // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+      Condition: { StringEquals: { "kms:ViaService": keyServices(access, arns.kmsKeyArn) } },
     });
   }
   return statements.length > 0 ? { Version: "2012-10-17", Statement: statements } : undefined;

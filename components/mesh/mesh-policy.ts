@@ -87,6 +87,26 @@ export function apiServerDestinationRule(): IstioObject {
   );
 }
 
+/** The DestinationRule that takes the trace collector out of the mesh's mutual TLS. */
+export const COLLECTOR_DESTINATION_RULE = "tracing-collector";
+
+/**
+ * The trace collector runs without a sidecar, so it cannot answer Istio's mutual TLS: without
+ * this rule `*.local` would make every sidecar (and every span it exports, through the tracing
+ * provider's outbound cluster) open ISTIO_MUTUAL connections the collector drops. Istio applies
+ * the DestinationRule whose host matches most specifically, so this one wins over `*.local` for
+ * the collector's name only (https://istio.io/latest/docs/ops/best-practices/traffic-management/,
+ * "Cross-namespace configuration"; https://istio.io/latest/docs/reference/config/networking/destination-rule/).
+ */
+export function collectorDestinationRule(collectorHost: string): IstioObject {
+  return checked(
+    new DestinationRule({
+      metadata: { name: COLLECTOR_DESTINATION_RULE, namespace: ISTIO_NAMESPACE },
+      spec: { host: collectorHost, trafficPolicy: { tls: { mode: "DISABLE" } } },
+    }),
+  );
+}
+
 /** Mesh-wide telemetry: traces to the region's tracing backend, metrics to Prometheus. */
 export function meshTelemetry(): IstioObject {
   return checked(

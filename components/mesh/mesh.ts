@@ -6,6 +6,7 @@
  * uses the provider of the component's options (pass the cluster's provider:
  * `{ providers: [provider] }`).
  */
+import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegionConfig, ServiceConfig } from "../../lib/config/schema";
@@ -21,6 +22,7 @@ import {
 } from "./istio";
 import {
   apiServerDestinationRule,
+  collectorDestinationRule,
   defaultDestinationRule,
   ingressGateway,
   meshTelemetry,
@@ -137,6 +139,20 @@ export class ServiceMesh extends pulumi.ComponentResource {
       afterIstiod,
     );
     istioResource(`${name}-telemetry`, meshTelemetry(), afterIstiod);
+    // The collector's name is known once the endpoint resolves; the rule exists in every region.
+    const collectorRule = pulumi
+      .output(args.tracingEndpoint)
+      .apply((endpoint) => collectorDestinationRule(parseTracingEndpoint(endpoint).service));
+    new k8s.apiextensions.CustomResource(
+      `${name}-tracing-destination-rule`,
+      {
+        apiVersion: DestinationRule.apiVersion,
+        kind: DestinationRule.kind,
+        metadata: collectorRule.metadata,
+        spec: collectorRule.spec,
+      },
+      afterIstiod,
+    );
     istioResource(`${name}-gateway`, ingressGateway(args.ingressHosts, args.ingressGatewayPort), {
       parent: this,
       dependsOn: [istiod, gateway],

@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   CHARTS,
+  clusterAutoscalerChart,
   clusterAutoscalerValues,
   loadBalancerControllerValues,
   type ChartPin,
@@ -23,6 +24,8 @@ export interface ClusterAddonsArgs {
   oidcProviderArn: pulumi.Input<string>;
   oidcProviderUrl: pulumi.Input<string>;
   ingressTargetGroupArn: pulumi.Input<string>;
+  /** Picks the cluster-autoscaler release whose minor matches (charts.ts). */
+  kubernetesVersion: string;
 }
 
 /** A pinned chart as a Helm release, with the Kubernetes provider from `opts`. */
@@ -48,7 +51,11 @@ export function chartRelease(
   );
 }
 
-/** `opts` carries the parent and the Kubernetes provider; IAM resources use the AWS default. */
+/**
+ * `opts` carries the parent, the Kubernetes provider and the node groups the releases wait for
+ * (an `atomic` release rolls back when its pods are not Ready within its timeout); IAM resources
+ * use the AWS default provider.
+ */
 export function installClusterAddons(
   name: string,
   args: ClusterAddonsArgs,
@@ -87,7 +94,7 @@ export function installClusterAddons(
   return [
     chartRelease(
       `${name}-cluster-autoscaler`,
-      CHARTS.clusterAutoscaler,
+      clusterAutoscalerChart(args.kubernetesVersion),
       pulumi
         .all([args.clusterName, autoscalerRole.arn])
         .apply(([cluster, role]) => clusterAutoscalerValues(cluster, args.region, role)),

@@ -6,6 +6,7 @@
  * Everything is encrypted with the region key.
  */
 import { serviceTrustPolicy } from "../../lib/iam";
+import { LAMBDA_NODE_RUNTIME } from "../../lib/support-dates";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { consumerArchive } from "./consumer-code";
@@ -25,6 +26,8 @@ export interface AsyncLayerArgs {
   tableName: pulumi.Input<string>;
   tableArn: pulumi.Input<string>;
   appSubnetIds: pulumi.Input<string[]>;
+  /** The VPC of the app subnets: the consumer's network interfaces stay in it. */
+  vpcId: pulumi.Input<string>;
   lambdaSecurityGroupId: pulumi.Input<string>;
   logRetentionDays: number;
   /** @default 10 - the consumer's reserved concurrency (also its ceiling) */
@@ -164,9 +167,10 @@ export class AsyncLayer extends pulumi.ComponentResource {
               logGroup.arn,
               ec2ArnPrefix,
               subnetArns,
-              args.lambdaSecurityGroupId,
+              pulumi.interpolate`${ec2ArnPrefix}:security-group/${args.lambdaSecurityGroupId}`,
+              pulumi.all([pulumi.interpolate`${ec2ArnPrefix}:vpc/${args.vpcId}`, region.region]),
             ])
-            .apply(([tableArn, dlqArn, kmsKeyArn, logGroupArn, prefix, subnets, sg]) =>
+            .apply(([tableArn, dlqArn, kmsKeyArn, logGroupArn, prefix, subnets, sg, [vpc, r]]) =>
               consumerPolicy({
                 tableArn,
                 dlqArn,
@@ -174,7 +178,9 @@ export class AsyncLayer extends pulumi.ComponentResource {
                 logGroupArn: `${logGroupArn}:*`,
                 ec2ArnPrefix: prefix,
                 subnetArns: subnets,
-                securityGroupArn: `${prefix}:security-group/${sg}`,
+                securityGroupArn: sg,
+                vpcArn: vpc,
+                region: r,
               }),
             ),
         ),
@@ -186,7 +192,7 @@ export class AsyncLayer extends pulumi.ComponentResource {
       `${name}-consumer`,
       {
         name: functionName,
-        runtime: "nodejs20.x",
+        runtime: LAMBDA_NODE_RUNTIME,
         architectures: ["arm64"],
         handler: "index.handler",
         code: consumerArchive(),

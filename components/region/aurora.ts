@@ -4,10 +4,10 @@
  * only (the network's database group), encrypted with the region key, deletion-protected and
  * protected in Pulumi.
  *
- * The home region's cluster is the primary: the first cluster of the global database, the one that
- * holds the master credentials (a secret RDS manages in Secrets Manager, encrypted with the region
- * key). Every other region's cluster is a secondary: it names the global database only, and its
- * data and credentials replicate from the primary. AWS refuses a secondary while the global
+ * The home region's cluster is the primary: the first cluster of the global database, created with
+ * the master password the global stack generated (RDS-managed passwords are not supported for
+ * global databases: components/global/aurora.ts). Every other region's cluster is a secondary: it
+ * names the global database only, and its data and credentials replicate from the primary. AWS refuses a secondary while the global
  * database has no primary, so the home region's stack is deployed first; a stack reference cannot
  * express that order across stacks (README, "Deploying for real").
  */
@@ -41,6 +41,8 @@ export interface AuroraArgs {
   instances?: number;
   /** @default platform - the master user, on the primary only */
   masterUsername?: string;
+  /** The global database's master password (the global contract's), used on the primary only. */
+  masterPassword: pulumi.Input<string>;
   /** @default 7 */
   backupRetentionDays?: number;
   /** @default true - Performance Insights, encrypted with kmsKeyArn */
@@ -84,8 +86,8 @@ export class Aurora extends pulumi.ComponentResource {
         engineVersion: args.engineVersion,
         globalClusterIdentifier: args.globalClusterIdentifier,
         masterUsername: onPrimary(args.masterUsername ?? "platform"),
-        manageMasterUserPassword: onPrimary(true),
-        masterUserSecretKmsKeyId: onPrimary(args.kmsKeyArn),
+        // Secret on the primary; a secondary's is unset (its users replicate from the primary).
+        masterPassword: onPrimary(pulumi.secret(args.masterPassword)),
         dbSubnetGroupName: subnets.name,
         vpcSecurityGroupIds: [args.securityGroupId],
         storageEncrypted: true,

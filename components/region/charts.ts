@@ -2,6 +2,8 @@
  * The Helm charts the region installs, pinned, and the values each one gets. Pure: no Pulumi.
  * Bumping a chart is a one-line change here, reviewed like any other.
  */
+import { DEFAULT_EKS_VERSION, type EksVersion } from "../../lib/support-dates";
+
 export interface ChartPin {
   readonly chart: string;
   readonly version: string;
@@ -11,10 +13,37 @@ export interface ChartPin {
   readonly serviceAccount: string;
 }
 
+/**
+ * cluster-autoscaler per Kubernetes minor: its app minor must match the cluster's ("use the
+ * Cluster Autoscaler release that matches the Kubernetes minor version",
+ * https://github.com/kubernetes/autoscaler/tree/master/cluster-autoscaler#releases). Chart ->
+ * appVersion from the chart repository's index (https://kubernetes.github.io/autoscaler/index.yaml).
+ * One row per version of lib/support-dates.ts, so a new EKS version cannot go without its chart.
+ */
+export const CLUSTER_AUTOSCALER_CHARTS = {
+  "1.33": { version: "9.51.0", appVersion: "1.33.0" },
+  "1.34": { version: "9.53.0", appVersion: "1.34.2" },
+  "1.35": { version: "9.59.0", appVersion: "1.35.0" },
+} as const satisfies Record<EksVersion, { version: string; appVersion: string }>;
+
+/** The cluster-autoscaler chart for a cluster version, named in the error when there is none. */
+export function clusterAutoscalerChart(kubernetesVersion: string): ChartPin {
+  const row = Object.hasOwn(CLUSTER_AUTOSCALER_CHARTS, kubernetesVersion)
+    ? CLUSTER_AUTOSCALER_CHARTS[kubernetesVersion as EksVersion]
+    : undefined;
+  if (row === undefined) {
+    throw new Error(
+      `cluster.kubernetesVersion: "${kubernetesVersion}" has no cluster-autoscaler chart (allowed: ${Object.keys(CLUSTER_AUTOSCALER_CHARTS).join(", ")})`,
+    );
+  }
+  return { ...CHARTS.clusterAutoscaler, version: row.version };
+}
+
 export const CHARTS = {
   clusterAutoscaler: {
     chart: "cluster-autoscaler",
-    version: "9.46.6",
+    // The default cluster version's; clusterAutoscalerChart() picks the one for the cluster.
+    version: CLUSTER_AUTOSCALER_CHARTS[DEFAULT_EKS_VERSION].version,
     repo: "https://kubernetes.github.io/autoscaler",
     namespace: "kube-system",
     serviceAccount: "cluster-autoscaler",

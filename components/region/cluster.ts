@@ -1,13 +1,16 @@
 /**
  * The region's EKS cluster (@pulumi/eks v4) in the private-app subnets: secrets encrypted with
- * the region key, a private API endpoint (public only for the configured CIDRs), all control-plane
- * logs, API authentication mode (access entries), one managed node group per zone on a launch
- * template that requires IMDSv2 and encrypts volumes with the region key; then the add-ons that
- * make it a platform (addons.ts) and a Kubernetes provider for the mesh.
+ * the region key, a private API endpoint (public only for the configured CIDRs, which must admit
+ * the deployer: lib/config/endpoint-access.ts), all control-plane logs, API authentication mode
+ * (access entries), the VPC CNI as a managed add-on with network-policy enforcement and its own
+ * IRSA role, one managed node group per zone on a launch template that requires IMDSv2 with a
+ * hop limit of 1 and encrypts volumes with the region key; then the add-ons that make it a
+ * platform (addons.ts) and a Kubernetes provider that only exists once the nodes do.
  *
  * eks.Cluster is a remote component: the offline plan sees its inputs, so the settings policies
  * check (encryptionConfigKeyArn, endpoint access, log types) are all explicit inputs here.
  */
+import { checkEndpointAccess, type DeployerNetwork } from "../../lib/config/endpoint-access";
 import { serviceTrustPolicy } from "../../lib/iam";
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
@@ -15,16 +18,46 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { installClusterAddons } from "./addons";
 
-import { CONTROL_PLANE_LOG_TYPES, checkPublicAccessCidrs, perZoneSizes } from "./node-groups";
+import { irsaRoleWithGrants } from "./irsa";
+import { CONTROL_PLANE_LOG_TYPES, perZoneSizes } from "./node-groups";
 import { createSecurityGroupRules } from "./security-groups";
 import type { SgRule } from "./sg-rules";
 
-/** The AWS-managed policies a node needs; the only managed policies this platform attaches. */
+/**
+ * The AWS-managed policies a node needs. AmazonEKS_CNI_Policy is not among them: the VPC CNI
+ * (aws-node) gets it through its own IRSA role, as AWS recommends, so that no pod can borrow it
+ * from the node (https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html).
+ */
 export const NODE_MANAGED_POLICIES = [
   "AmazonEKSWorkerNodePolicy",
   "AmazonEC2ContainerRegistryReadOnly",
-  "AmazonEKS_CNI_Policy",
 ] as const;
+
+/** The policy the VPC CNI's service account gets (kube-system/aws-node). */
+export const CNI_MANAGED_POLICY = "AmazonEKS_CNI_Policy";
+export const CNI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-node" } as const;
+
+/**
+ * The vpc-cni add-on's configuration: the network policy agent enforces NetworkPolicies, which
+ * the VPC CNI leaves off by default
+ * (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html). The add-on
+ * schema takes the flag as a string.
+ */
+export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
+
+/**
+ * IMDSv2 only, with a hop limit of 1: the node itself (and host-network pods such as aws-node)
+ * reach the instance metadata, pods on the pod network cannot, so they cannot take the node
+ * role's credentials (https://docs.aws.amazon.com/eks/latest/userguide/best-practices/identity-and-access-management.html,
+ * "Restrict access to the instance profile assigned to the worker node"). EKS managed node groups
+ * use the launch template's metadata options as given
+ * (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html).
+ */
+export const NODE_METADATA_OPTIONS = {
+  httpEndpoint: "enabled",
+  httpTokens: "required",
+  httpPutResponseHopLimit: 1,
+} as const;
 
 export interface ClusterArgs {
   /** The EKS cluster's physical name (the control-plane log group is named after it). */
@@ -38,8 +71,12 @@ export interface ClusterArgs {
   minSize: number;
   desiredSize: number;
   maxSize: number;
+  /** @default internet - where the deploy runs (lib/config/endpoint-access.ts) */
+  deployerNetwork?: DeployerNetwork;
   /** @default [] - no public endpoint */
   publicAccessCidrs?: string[];
+  /** @default false - accept 0.0.0.0/0 in publicAccessCidrs */
+  allowPublicAccessFromAnywhere?: boolean;
   kmsKeyArn: pulumi.Input<string>;
   logRetentionDays: number;
   nodeSecurityGroupId: pulumi.Input<string>;
@@ -56,11 +93,17 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly oidcProviderArn: pulumi.Output<string>;
   public readonly oidcProviderUrl: pulumi.Output<string>;
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
+  /** The managed node groups: everything that runs in the cluster waits for them. */
+  public readonly nodeGroups: aws.eks.NodeGroup[];
 
   constructor(name: string, args: ClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("platform:region:Cluster", name, {}, opts);
     const publicAccessCidrs = args.publicAccessCidrs ?? [];
-    checkPublicAccessCidrs(publicAccessCidrs);
+    checkEndpointAccess({
+      deployerNetwork: args.deployerNetwork ?? "internet",
+      publicAccessCidrs,
+      allowPublicAccessFromAnywhere: args.allowPublicAccessFromAnywhere ?? false,
+    });
     const sizes = perZoneSizes(args, args.azCount);
     const parent = { parent: this };
     const partition = aws.getPartitionOutput({}, parent);
@@ -90,6 +133,9 @@ export class Cluster extends pulumi.ComponentResource {
         enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
         authenticationMode: "API",
         skipDefaultNodeGroup: true,
+        // The vpc-cni add-on is declared below, with its IRSA role (which needs this cluster's
+        // OIDC provider, so it cannot be given to the component's own add-on).
+        useDefaultVpcCni: true,
         // The node group below brings its own group (Network); the rules are in the table.
         skipDefaultSecurityGroups: true,
         createOidcProvider: true,
@@ -127,12 +173,7 @@ export class Cluster extends pulumi.ComponentResource {
     const launchTemplate = new aws.ec2.LaunchTemplate(
       `${name}-nodes`,
       {
-        // IMDSv2 only; hop limit 2 so that pods on the VPC CNI can still reach it when they must.
-        metadataOptions: {
-          httpEndpoint: "enabled",
-          httpTokens: "required",
-          httpPutResponseHopLimit: 2,
-        },
+        metadataOptions: { ...NODE_METADATA_OPTIONS },
         blockDeviceMappings: [
           {
             deviceName: "/dev/xvda",
@@ -153,9 +194,40 @@ export class Cluster extends pulumi.ComponentResource {
       parent,
     );
 
+    // The VPC CNI as a managed add-on, on its own role, before any node: nodes come up with the
+    // network policy agent and never need the CNI policy themselves. A DaemonSet with no nodes
+    // yet is healthy, so the add-on becomes ACTIVE before the node groups exist.
+    const cni = irsaRoleWithGrants(
+      `${name}-vpc-cni`,
+      {
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        namespace: CNI_SERVICE_ACCOUNT.namespace,
+        serviceAccount: CNI_SERVICE_ACCOUNT.name,
+        managedPolicyArns: [
+          pulumi.interpolate`arn:${partition.partition}:iam::aws:policy/${CNI_MANAGED_POLICY}`,
+        ],
+      },
+      parent,
+    );
+    const cniAddon = new aws.eks.Addon(
+      `${name}-vpc-cni`,
+      {
+        clusterName: cluster.eksCluster.name,
+        addonName: "vpc-cni",
+        serviceAccountRoleArn: cni.role.arn,
+        configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION),
+        // Takes over the aws-node DaemonSet EKS installs with every new cluster.
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+      },
+      { ...parent, dependsOn: cni.grants },
+    );
+
     const subnetIds = pulumi.output(args.appSubnetIds);
+    this.nodeGroups = [];
     for (let zone = 0; zone < args.azCount; zone++) {
-      new aws.eks.NodeGroup(
+      const nodeGroup = new aws.eks.NodeGroup(
         `${name}-zone-${zone}`,
         {
           clusterName: cluster.eksCluster.name,
@@ -173,14 +245,23 @@ export class Cluster extends pulumi.ComponentResource {
           labels: { "platform/zone-index": String(zone) },
         },
         // cluster-autoscaler owns the desired size once the group exists.
-        { ...parent, dependsOn: attachments, ignoreChanges: ["scalingConfig.desiredSize"] },
+        {
+          ...parent,
+          dependsOn: [...attachments, cniAddon],
+          ignoreChanges: ["scalingConfig.desiredSize"],
+        },
       );
+      this.nodeGroups.push(nodeGroup);
     }
 
+    // Every Helm release and Kubernetes object of the region goes through this provider, and a
+    // resource is only sent once its provider exists: with the node groups as the provider's
+    // dependencies, nothing in the cluster (an `atomic` release that waits for Ready pods above
+    // all) is created before there are nodes to run it.
     this.kubernetesProvider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true },
-      parent,
+      { ...parent, dependsOn: this.nodeGroups },
     );
     this.clusterName = cluster.eksCluster.name;
     this.oidcProviderArn = cluster.oidcProviderArn;
@@ -196,8 +277,9 @@ export class Cluster extends pulumi.ComponentResource {
         oidcProviderArn: this.oidcProviderArn,
         oidcProviderUrl: this.oidcProviderUrl,
         ingressTargetGroupArn: args.ingressTargetGroupArn,
+        kubernetesVersion: args.kubernetesVersion,
       },
-      { parent: this, provider: this.kubernetesProvider },
+      { parent: this, provider: this.kubernetesProvider, dependsOn: this.nodeGroups },
     );
 
     this.registerOutputs({

@@ -1,7 +1,7 @@
 /**
  * The Lambda consumer's deployment package, built from the tested TypeScript source at deploy
  * time. The handler is one self-contained file whose only runtime dependency (the AWS SDK v3)
- * ships with the Node.js 20 runtime, so a transpile is enough: no bundler, and no second,
+ * ships with every Node.js Lambda runtime, so a transpile is enough: no bundler, and no second,
  * hand-kept JavaScript copy that could drift from the code the tests run. `typescript` is
  * present wherever this program runs, since Pulumi's Node.js runtime compiles the program with it.
  */

@@ -78,6 +78,18 @@ export interface ConsumerPolicyInputs {
   readonly ec2ArnPrefix: Str;
   readonly subnetArns: Str[];
   readonly securityGroupArn: Str;
+  /** The VPC the subnets belong to. */
+  readonly vpcArn: Str;
+  readonly region: Str;
+}
+
+/**
+ * The AWS services through which a role may use the region key (`kms:ViaService`): the key then
+ * works only inside calls to those services in this region, never directly
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+ */
+export function viaServices(services: readonly string[], region: Str): string[] {
+  return [...new Set(services)].sort().map((svc) => `${svc}.${region}.amazonaws.com`);
 }
 
 /** The Lambda consumer: the idempotency write, its DLQ, the key, its logs, its ENIs, X-Ray. */
@@ -96,10 +108,14 @@ export function consumerPolicy(i: ConsumerPolicyInputs): PolicyDocument {
       Resource: i.dlqArn,
     },
     {
+      // Through DynamoDB (the table), SQS (the dead-letter queue) and Lambda (its environment).
       Sid: "RegionKey",
       Effect: "Allow",
       Action: ["kms:Decrypt", "kms:GenerateDataKey"],
       Resource: i.kmsKeyArn,
+      Condition: {
+        StringEquals: { "kms:ViaService": viaServices(["dynamodb", "lambda", "sqs"], i.region) },
+      },
     },
     {
       Sid: "Logs",
@@ -108,20 +124,25 @@ export function consumerPolicy(i: ConsumerPolicyInputs): PolicyDocument {
       Resource: i.logGroupArn,
     },
     {
-      Sid: "VpcEnis",
+      Sid: "VpcEniPlacement",
       Effect: "Allow",
       Action: ["ec2:CreateNetworkInterface"],
-      Resource: [...i.subnetArns, i.securityGroupArn, `${i.ec2ArnPrefix}:network-interface/*`],
+      Resource: [...i.subnetArns, i.securityGroupArn],
     },
     {
-      Sid: "VpcEniLifecycle",
+      // Network interfaces only in the consumer's subnets of its VPC: the network-interface
+      // resource carries ec2:Subnet and ec2:Vpc (Service Authorization Reference, Amazon EC2,
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+      Sid: "VpcEnis",
       Effect: "Allow",
       Action: [
         "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
         "ec2:DeleteNetworkInterface",
         "ec2:UnassignPrivateIpAddresses",
       ],
       Resource: `${i.ec2ArnPrefix}:network-interface/*`,
+      Condition: { ArnEquals: { "ec2:Subnet": i.subnetArns, "ec2:Vpc": i.vpcArn } },
     },
     {
       Sid: "DescribeEnis",

@@ -1,6 +1,6 @@
 /**
  * The region's front door: an ACM certificate for the regional and the global names (validated
- * in the global stack's zone), a public ALB that terminates TLS 1.2+ and redirects HTTP, writes
+ * in the global stack's zone; the global name's record is the global stack's), a public ALB that terminates TLS 1.2+ and redirects HTTP, writes
  * access logs and cannot be deleted by accident, and the IP target group the mesh's ingress
  * gateway registers into. Then the region's place in global routing (dns.ts) and, by config, an
  * HTTP API in front (api-gateway.ts).
@@ -22,6 +22,11 @@ export interface IngressArgs {
   zoneId: pulumi.Input<string>;
   /** The name latency routing serves from every region. */
   globalName: string;
+  /**
+   * The global name's ACM validation record, which the global stack owns: this certificate
+   * validates with it and never creates or deletes it.
+   */
+  globalNameValidationFqdn: pulumi.Input<string>;
   /** The name that always points to this region. */
   regionalName: string;
   /** The mesh ingress gateway's container port. */
@@ -79,32 +84,44 @@ export class Ingress extends pulumi.ComponentResource {
       },
       parent,
     );
-    // One record per name; the options come back in no guaranteed order, so look each one up.
-    const validationRecords = [args.regionalName, args.globalName].map((domain, i) => {
-      const option = certificate.domainValidationOptions.apply((options) => {
+    // The options come back in no guaranteed order, so look each one up.
+    const optionFor = (domain: string) =>
+      certificate.domainValidationOptions.apply((options) => {
         const found = options.find((o) => o.domainName === domain);
         if (!found) throw new Error(`ACM returned no validation option for ${domain}`);
         return found;
       });
-      return new aws.route53.Record(
-        `${name}-cert-validation-${i}`,
-        {
-          zoneId: args.zoneId,
-          name: option.resourceRecordName,
-          type: option.resourceRecordType,
-          records: [option.resourceRecordValue],
-          ttl: 300,
-          // Every region validates the global name with the same CNAME.
-          allowOverwrite: true,
-        },
-        parent,
-      );
-    });
+    // The regional name is this region's alone: its record lives here.
+    const regional = optionFor(args.regionalName);
+    const regionalRecord = new aws.route53.Record(
+      `${name}-cert-validation-0`,
+      {
+        zoneId: args.zoneId,
+        name: regional.resourceRecordName,
+        type: regional.resourceRecordType,
+        records: [regional.resourceRecordValue],
+        ttl: 300,
+      },
+      parent,
+    );
+    // The global name's record is the global stack's (components/global/routing.ts); ACM asks
+    // every certificate of the account for that same record, which this checks.
+    const sharedRecord = pulumi
+      .all([optionFor(args.globalName), args.globalNameValidationFqdn])
+      .apply(([option, fqdn]) => {
+        const wanted = option.resourceRecordName.replace(/\.$/, "");
+        if (wanted !== fqdn.replace(/\.$/, "")) {
+          throw new Error(
+            `the certificate of ${args.globalName} validates with ${wanted}, but the global stack's record is ${fqdn}; run \`pulumi up\` on the global stack (same account) first`,
+          );
+        }
+        return fqdn;
+      });
     const validation = new aws.acm.CertificateValidation(
       `${name}-cert`,
       {
         certificateArn: certificate.arn,
-        validationRecordFqdns: validationRecords.map((r) => r.fqdn),
+        validationRecordFqdns: [regionalRecord.fqdn, sharedRecord],
       },
       parent,
     );

@@ -101,9 +101,23 @@ export class Network extends pulumi.ComponentResource {
       { kmsKeyId: args.kmsKeyArn, retentionInDays: args.logRetentionDays },
       { ...parent, protect: true, retainOnDelete: true },
     );
+    // Only this account's flow logs in this region may use the role: the confused-deputy guard
+    // the flow-logs role documents (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
+    const flowLogScope = pulumi
+      .all([partition.partition, region.region, aws.getCallerIdentityOutput({}, parent).accountId])
+      .apply(([p, region, accountId]) => ({
+        accountId,
+        flowLogArns: `arn:${p}:ec2:${region}:${accountId}:vpc-flow-log/*`,
+      }));
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
-      { assumeRolePolicy: pulumi.jsonStringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")) },
+      {
+        assumeRolePolicy: pulumi.jsonStringify(
+          flowLogScope.apply((s) =>
+            serviceTrustPolicy("vpc-flow-logs.amazonaws.com", s.accountId, s.flowLogArns),
+          ),
+        ),
+      },
       parent,
     );
     new aws.iam.RolePolicy(

@@ -37,13 +37,3 @@ export const CONTROL_PLANE_LOG_TYPES = [
   "controllerManager",
   "scheduler",
 ] as const;
-
-/** The API endpoint must never be open to the whole internet. */
-export function checkPublicAccessCidrs(cidrs: readonly string[]): void {
-  const open = cidrs.find((c) => c === "0.0.0.0/0" || c === "::/0");
-  if (open !== undefined) {
-    throw new Error(
-      `cluster.publicAccessCidrs: ${open} opens the Kubernetes API to the internet; list the networks that need it, or [] for a private endpoint`,
-    );
-  }
-}

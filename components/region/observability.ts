@@ -46,6 +46,11 @@ export interface ObservabilityArgs {
   dlqName: pulumi.Input<string>;
   tableName: pulumi.Input<string>;
   healthCheckId: pulumi.Input<string>;
+  /**
+   * @default [] - what the Container Insights add-on waits for: the cluster's node groups (its
+   * agents need nodes; the Helm releases wait through their Kubernetes provider)
+   */
+  nodeGroups?: pulumi.Resource[];
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -178,7 +183,7 @@ export class Observability extends pulumi.ComponentResource {
         resolveConflictsOnCreate: "OVERWRITE",
         resolveConflictsOnUpdate: "OVERWRITE",
       },
-      { ...parent, dependsOn: insightsGroups },
+      { ...parent, dependsOn: [...insightsGroups, ...(args.nodeGroups ?? [])] },
     );
 
     // Prometheus.

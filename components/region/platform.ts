@@ -85,6 +85,16 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         albSecurityGroupId: network.securityGroupIds.alb,
         zoneId: global.zoneId,
         globalName: config.dns.globalName,
+        globalNameValidationFqdn: pulumi
+          .all([global.globalName, global.globalNameValidationFqdn])
+          .apply(([globalName, fqdn]) => {
+            if (globalName !== config.dns.globalName) {
+              throw new Error(
+                `platform:dns.globalName is ${config.dns.globalName}, but the global stack serves ${globalName} (platform:edgeOriginName, default api.<domain>); set the same name in both`,
+              );
+            }
+            return fqdn;
+          }),
         regionalName: config.dns.regionalName,
         targetPort: config.ingress.gatewayPort,
         targetHealthCheckPort: config.ingress.gatewayHealthPort,
@@ -123,7 +133,9 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         minSize: config.cluster.minSize,
         desiredSize: config.cluster.desiredSize,
         maxSize: config.cluster.maxSize,
+        deployerNetwork: config.cluster.deployerNetwork,
         publicAccessCidrs: config.cluster.publicAccessCidrs,
+        allowPublicAccessFromAnywhere: config.cluster.allowPublicAccessFromAnywhere,
         kmsKeyArn,
         logRetentionDays,
         nodeSecurityGroupId: network.securityGroupIds.nodes,
@@ -142,6 +154,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         tableName: fabric.tableName,
         tableArn: fabric.tableArn,
         appSubnetIds: network.appSubnetIds,
+        vpcId: network.vpcId,
         lambdaSecurityGroupId: network.securityGroupIds.lambda,
         logRetentionDays,
       },
@@ -164,8 +177,10 @@ export class RegionalPlatform extends pulumi.ComponentResource {
         dlqName: asyncLayer.dlqName,
         tableName: fabric.tableName,
         healthCheckId: ingress.healthCheckId,
+        nodeGroups: cluster.nodeGroups,
       },
-      // The Helm releases and the add-on need the cluster's nodes, not only its API.
+      // The Helm releases and the add-on need the cluster's nodes, not only its API: the add-on
+      // waits for the node groups (nodeGroups), the releases through their provider.
       { parent: this, providers: [cluster.kubernetesProvider], dependsOn: [cluster] },
     );
 
@@ -207,6 +222,7 @@ export class RegionalPlatform extends pulumi.ComponentResource {
           instanceClass: config.aurora.instanceClass,
           instances: config.aurora.instances,
           masterUsername: config.aurora.masterUsername,
+          masterPassword: global.auroraMasterPassword,
           backupRetentionDays: config.aurora.backupRetentionDays,
           performanceInsights: config.aurora.performanceInsights,
           dataSubnetIds: network.dataSubnetIds,

@@ -5,7 +5,7 @@
  * acknowledged instead of processed twice.
  *
  * Self-contained on purpose (no imports): the deploy transpiles this one file to `index.js`
- * (components/region/consumer-code.ts), and the AWS SDK v3 comes from the Node.js 20 runtime.
+ * (components/region/consumer-code.ts), and the AWS SDK v3 comes from the Node.js Lambda runtime.
  * The DynamoDB client is behind a narrow interface so that tests inject a fake.
  */
 

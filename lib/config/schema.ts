@@ -8,6 +8,8 @@
 import { z } from "zod";
 import { isAwsRegion, type AwsRegion } from "../regions";
 import { isPrivate, parseCidr } from "../cidr";
+import { DEFAULT_EKS_VERSION, EKS_VERSIONS, istioKubernetesProblem } from "../support-dates";
+import { DEPLOYER_NETWORKS, endpointAccessProblems } from "./endpoint-access";
 
 export const PROJECT = "platform";
 
@@ -485,23 +487,43 @@ export const regionSchema = z
       .strict(),
     cluster: z
       .object({
-        /** @default 1.33 */
+        /**
+         * @default 1.35 - a version of lib/support-dates.ts (the plan flags one near or past
+         * the end of its EKS standard support)
+         */
         kubernetesVersion: z
           .string()
-          .regex(/^1\.\d{2}$/)
-          .default("1.33"),
+          .refine((v) => Object.hasOwn(EKS_VERSIONS, v), {
+            message: `not an EKS version with a known end-of-support date (allowed: ${Object.keys(EKS_VERSIONS).join(", ")})`,
+          })
+          .default(DEFAULT_EKS_VERSION),
         instanceTypes: z.array(z.string().min(3)).min(1).default(["m7i.large"]),
         minSize: z.number().int().min(1).default(3),
         desiredSize: z.number().int().min(1).default(3),
         maxSize: z.number().int().min(1).default(12),
-        /** @default [] - the API endpoint is private only */
+        /**
+         * @default internet - where `pulumi up` of this stack runs: outside the VPC (GitHub-hosted
+         * runners, a workstation; the public endpoint must admit it) or inside it (`vpc`)
+         */
+        deployerNetwork: z.enum(DEPLOYER_NETWORKS).default("internet"),
+        /**
+         * @default [] - no public endpoint (the private one is always on); the deployer's egress
+         * CIDRs when deployerNetwork is internet
+         */
         publicAccessCidrs: cidrList.default([]),
+        /** @default false - true accepts 0.0.0.0/0 in publicAccessCidrs */
+        allowPublicAccessFromAnywhere: z.boolean().default(false),
       })
       .strict()
       .refine((c) => c.minSize <= c.desiredSize && c.desiredSize <= c.maxSize, {
         message: "expected minSize <= desiredSize <= maxSize",
         path: ["desiredSize"],
-      }),
+      })
+      .superRefine((c, ctx) =>
+        endpointAccessProblems(c).forEach((p) =>
+          ctx.addIssue({ code: "custom", message: p.message, path: [p.key] }),
+        ),
+      ),
     dns: z
       .object({
         /** The name latency routing serves from every region, e.g. api.example.com. */
@@ -596,12 +618,12 @@ export const regionSchema = z
         istioVersion: z
           .string()
           .regex(/^\d+\.\d+\.\d+$/)
-          .default("1.28.1"),
+          .default("1.30.3"),
         /** @default 3 - ingress gateway replicas (spread over the zones) */
         ingressGatewayReplicas: z.number().int().min(1).default(3),
       })
       .strict()
-      .default({ istioVersion: "1.28.1", ingressGatewayReplicas: 3 }),
+      .default({ istioVersion: "1.30.3", ingressGatewayReplicas: 3 }),
     /** @default off - a web ACL on the region's ALB */
     waf: wafSchema.default(WAF_DEFAULTS),
     drills: drillsSchema.default(DRILLS_DEFAULTS),
@@ -609,6 +631,10 @@ export const regionSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const istio = istioKubernetesProblem(cfg.mesh.istioVersion, cfg.cluster.kubernetesVersion);
+    if (istio !== undefined) {
+      ctx.addIssue({ code: "custom", message: istio, path: ["mesh", "istioVersion"] });
+    }
     const target = cfg.drills.targetService;
     if (target !== undefined && !cfg.services.some((s) => s.name === target)) {
       ctx.addIssue({
