@@ -6,9 +6,10 @@
 import { loadProject, whatIfProject, type ProjectStacks } from "../lib/config/project";
 import type { AwsRegion } from "../lib/regions";
 import { toPlanDocument, type PlanDocument } from "./document";
-import { evaluateStack, type Program } from "./evaluate";
+import { evaluateStack, StackProgramError, type Program } from "./evaluate";
 import { RecordingMonitor } from "./monitor";
 import type { PolicyViolation, RecordedResource } from "./record";
+import { engineView } from "./remote";
 
 export interface PolicyReport {
   readonly violations: PolicyViolation[];
@@ -32,7 +33,13 @@ export interface PlanOptions {
 export interface StackPlan {
   readonly stack: string;
   readonly kind: "global" | "region";
+  /** What the program registered, remote components with the arguments it gave them. */
   readonly records: readonly RecordedResource[];
+  /**
+   * What the engine analyzes and records (plan/remote): remote components with empty inputs,
+   * followed by their children. The policies run on this, and the document shows it.
+   */
+  readonly analyzed: readonly RecordedResource[];
   readonly document: PlanDocument;
 }
 
@@ -67,14 +74,21 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     });
     stackOutputs.set(stack, evaluation.outputs);
     if (opts.stack !== undefined && opts.stack !== stack) return;
-    const report = opts.policies?.(evaluation.records) ?? { violations: [], exemptions: [] };
+    let analyzed: RecordedResource[];
+    try {
+      analyzed = engineView(evaluation.records);
+    } catch (e) {
+      throw new StackProgramError(stack, e);
+    }
+    const report = opts.policies?.(analyzed) ?? { violations: [], exemptions: [] };
     stacks.push({
       stack,
       kind,
       records: evaluation.records,
+      analyzed,
       document: toPlanDocument(
         stack,
-        evaluation.records,
+        analyzed,
         evaluation.outputs,
         report.violations,
         report.exemptions,

@@ -56,7 +56,11 @@ describe("npm run policy -- check", () => {
   it("exits 0 and lists the exemption used on a clean document", () => {
     const run = cli("check", "--json", good);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ violations: [], exemptions: [EXEMPTION] });
+    expect(JSON.parse(run.stdout)).toEqual({
+      violations: [],
+      exemptions: [EXEMPTION],
+      unreadable: [],
+    });
   });
 
   it("exits 1 with the violation in the --json shape", () => {
@@ -73,6 +77,7 @@ describe("npm run policy -- check", () => {
         },
       ],
       exemptions: [EXEMPTION],
+      unreadable: [],
     });
   });
 
@@ -83,7 +88,7 @@ describe("npm run policy -- check", () => {
       [
         `MANDATORY sns-topic-cmk ${urn("aws:sns/topic:Topic", "alerts")}`,
         "  kmsMasterKeyId is not set. Set kmsMasterKeyId to a customer-managed key (not alias/aws/sns)",
-        "1 violation(s), 1 mandatory, 0 exemption(s) used; 2 resource(s) in 1 file(s)",
+        "1 violation(s), 1 mandatory, 0 exemption(s) used, 0 unreadable value(s); 2 resource(s) in 1 file(s)",
         "",
       ].join("\n"),
     );
@@ -126,5 +131,78 @@ describe("npm run policy -- check", () => {
     expect(run.stderr).toContain(
       `${config}: invalid policy config:\n  exemptions.0.reason: an exemption needs a reason`,
     );
+  });
+
+  describe("secrets the document does not show", () => {
+    // `pulumi preview --json` prints every secret as "[secret]".
+    const masked = write("masked.json", {
+      steps: [
+        step("create", "aws:iam/rolePolicy:RolePolicy", "app", { role: "app", policy: "[secret]" }),
+        step("create", "aws:sqs/queue:Queue", "jobs", { kmsMasterKeyId: KEY, tags: "[secret]" }),
+      ],
+    });
+    const NEEDED = {
+      urn: urn("aws:iam/rolePolicy:RolePolicy", "app"),
+      property: "policy",
+      why: 'shown as "[secret]"',
+    };
+
+    it("reports each value a policy needed by resource and property, as advisory by default", () => {
+      const run = cli("check", "--json", masked);
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as {
+        unreadable: Array<{ urn: string; property: string; why: string; policies: string[] }>;
+        violations: Array<{ policy: string; urn: string; enforcementLevel: string }>;
+      };
+      // The queue's masked tags are read by no policy: not reported.
+      expect(report.unreadable.map(({ policies: _p, ...u }) => u)).toEqual([NEEDED]);
+      expect(report.unreadable[0].policies).toContain("iam-no-wildcard-action");
+      expect(new Set(report.violations.map((v) => `${v.urn} ${v.enforcementLevel}`))).toEqual(
+        new Set([`${NEEDED.urn} advisory`]),
+      );
+    });
+
+    it("fails the check with --unreadable mandatory", () => {
+      const run = cli("check", "--unreadable", "mandatory", masked);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(`UNREADABLE ${NEEDED.urn} policy\n  shown as "[secret]"`);
+      expect(run.stdout).toContain(
+        `MANDATORY iam-no-wildcard-action ${NEEDED.urn}\n  cannot judge policy: the document does not show it`,
+      );
+    });
+
+    it("judges a secret envelope that carries its value", () => {
+      const document = (value: Record<string, unknown>) =>
+        write("envelope.json", {
+          steps: [
+            step("create", "aws:iam/rolePolicy:RolePolicy", "app", {
+              role: "app",
+              policy: {
+                "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                ...value,
+              },
+            }),
+          ],
+        });
+      const admin = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+      });
+      const open = cli("check", "--json", document({ value: admin }));
+      expect(open.code).toBe(1);
+      expect(JSON.parse(open.stdout).violations.map((v: { policy: string }) => v.policy)).toContain(
+        "iam-no-wildcard-action",
+      );
+      const encrypted = cli("check", "--json", document({ ciphertext: "AAABAK..." }));
+      expect(JSON.parse(encrypted.stdout).unreadable.map((u: { why: string }) => u.why)).toEqual([
+        "an encrypted secret",
+      ]);
+    });
+
+    it("exits 2 on an unknown --unreadable level", () => {
+      const run = cli("check", "--unreadable", "sometimes", masked);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("sometimes");
+    });
   });
 });
