@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,12 +14,18 @@ function write(name: string, content: unknown): string {
   return file;
 }
 
-function cli(...args: string[]) {
-  const run = spawnSync("npx", ["tsx", "tools/policy.ts", ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
+/** Runs the CLI without blocking the worker (the test runner's heartbeats keep going). */
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "tools/policy.ts", ...args], {
+      cwd: ROOT,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 const KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
@@ -53,8 +59,8 @@ const EXEMPTION = {
 };
 
 describe("npm run policy -- check", () => {
-  it("exits 0 and lists the exemption used on a clean document", () => {
-    const run = cli("check", "--json", good);
+  it("exits 0 and lists the exemption used on a clean document", async () => {
+    const run = await cli("check", "--json", good);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       violations: [],
@@ -63,8 +69,8 @@ describe("npm run policy -- check", () => {
     });
   });
 
-  it("exits 1 with the violation in the --json shape", () => {
-    const run = cli("check", "--json", good, bad);
+  it("exits 1 with the violation in the --json shape", async () => {
+    const run = await cli("check", "--json", good, bad);
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toEqual({
       violations: [
@@ -81,8 +87,8 @@ describe("npm run policy -- check", () => {
     });
   });
 
-  it("prints policy, urn, level and message as text", () => {
-    const run = cli("check", bad);
+  it("prints policy, urn, level and message as text", async () => {
+    const run = await cli("check", bad);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe(
       [
@@ -94,9 +100,9 @@ describe("npm run policy -- check", () => {
     );
   });
 
-  it("exits 0 when the only violations are advisory", () => {
+  it("exits 0 when the only violations are advisory", async () => {
     const config = write("advisory.yaml", "enforcement:\n  sns-topic-cmk: advisory\n");
-    const run = cli("check", "--json", "--config", config, bad);
+    const run = await cli("check", "--json", "--config", config, bad);
     expect(run.code).toBe(0);
     expect(
       JSON.parse(run.stdout).violations.map(
@@ -113,19 +119,19 @@ describe("npm run policy -- check", () => {
       write("nosteps.json", { resources: [] }),
       'not a `pulumi preview --json` document (no "steps" array)',
     ],
-  ])("exits 2 on %s, naming the file and printing no report", (_label, file, reason) => {
-    const run = cli("check", "--json", good, file);
+  ])("exits 2 on %s, naming the file and printing no report", async (_label, file, reason) => {
+    const run = await cli("check", "--json", good, file);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain(`policy check: ${file}: ${reason}`);
   });
 
-  it("exits 2 on a config with an exemption without a reason", () => {
+  it("exits 2 on a config with an exemption without a reason", async () => {
     const config = write(
       "noreason.yaml",
       "exemptions:\n  - policy: sns-topic-cmk\n    name: alerts\n",
     );
-    const run = cli("check", "--config", config, bad);
+    const run = await cli("check", "--config", config, bad);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain(
@@ -147,8 +153,8 @@ describe("npm run policy -- check", () => {
       why: 'shown as "[secret]"',
     };
 
-    it("reports each value a policy needed by resource and property, as advisory by default", () => {
-      const run = cli("check", "--json", masked);
+    it("reports each value a policy needed by resource and property, as advisory by default", async () => {
+      const run = await cli("check", "--json", masked);
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as {
         unreadable: Array<{ urn: string; property: string; why: string; policies: string[] }>;
@@ -162,8 +168,8 @@ describe("npm run policy -- check", () => {
       );
     });
 
-    it("fails the check with --unreadable mandatory", () => {
-      const run = cli("check", "--unreadable", "mandatory", masked);
+    it("fails the check with --unreadable mandatory", async () => {
+      const run = await cli("check", "--unreadable", "mandatory", masked);
       expect(run.code).toBe(1);
       expect(run.stdout).toContain(`UNREADABLE ${NEEDED.urn} policy\n  shown as "[secret]"`);
       expect(run.stdout).toContain(
@@ -171,7 +177,7 @@ describe("npm run policy -- check", () => {
       );
     });
 
-    it("judges a secret envelope that carries its value", () => {
+    it("judges a secret envelope that carries its value", async () => {
       const document = (value: Record<string, unknown>) =>
         write("envelope.json", {
           steps: [
@@ -188,19 +194,19 @@ describe("npm run policy -- check", () => {
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
       });
-      const open = cli("check", "--json", document({ value: admin }));
+      const open = await cli("check", "--json", document({ value: admin }));
       expect(open.code).toBe(1);
       expect(JSON.parse(open.stdout).violations.map((v: { policy: string }) => v.policy)).toContain(
         "iam-no-wildcard-action",
       );
-      const encrypted = cli("check", "--json", document({ ciphertext: "AAABAK..." }));
+      const encrypted = await cli("check", "--json", document({ ciphertext: "AAABAK..." }));
       expect(JSON.parse(encrypted.stdout).unreadable.map((u: { why: string }) => u.why)).toEqual([
         "an encrypted secret",
       ]);
     });
 
-    it("exits 2 on an unknown --unreadable level", () => {
-      const run = cli("check", "--unreadable", "sometimes", masked);
+    it("exits 2 on an unknown --unreadable level", async () => {
+      const run = await cli("check", "--unreadable", "sometimes", masked);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain("sometimes");
     });
