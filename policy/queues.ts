@@ -27,6 +27,9 @@ const READERS = [
   "aws:sqs/queuePolicy:QueuePolicy",
 ] as const;
 
+/** The top-level properties that can hold a failure destination. */
+const FAILURE_HOLDERS = /redrive|deadletter|destination|sourceparameters|^target$/i;
+
 /** Property paths under which a queue ARN means "failures go here". */
 const FAILURE_PATH = /deadletter|onfailure/i;
 
@@ -113,7 +116,12 @@ export const sqsQueueHasConsumer: StackPolicy = {
     for (const r of resources) {
       if (FAILURE_TYPES.has(r.type)) {
         const found: Array<[string, string]> = [];
-        leaves(r.props, "", found);
+        // Only the properties that can hold a failure destination: reading the others (tags, a
+        // masked secret) would tell nothing and count as needed.
+        const props = target(r.props) as Record<string, unknown>;
+        for (const key of Object.keys(props)) {
+          if (FAILURE_HOLDERS.test(key)) leaves(props[key], key, found);
+        }
         for (const [path, value] of found) {
           if (!FAILURE_PATH.test(path)) continue;
           if (isUnknownValue(value)) namesUnknownFailure.push(r);

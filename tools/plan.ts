@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
 import { isAwsRegion, type AwsRegion } from "../lib/regions";
+import { delegationLines } from "../plan/delegation";
 import { mandatoryViolations, runPlan, type PlanResult } from "../plan/plan";
 import { runProgram } from "../programs";
 import { evaluateResources } from "../policy/offline";
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!opts.quiet) process.stdout.write(`${summary(result)}\n`);
+  if (!opts.quiet) for (const line of delegationLines(result)) process.stdout.write(`\n${line}\n`);
   const total = result.stacks.reduce((n, s) => n + s.records.length, 0);
   process.stdout.write(`\nplanned ${result.stacks.length} stacks, ${total} resources\n`);
   if (opts.out) {
