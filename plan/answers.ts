@@ -4,6 +4,7 @@
  * an answer here fails the plan, loudly, rather than return something made up.
  */
 import { ACCOUNT_ID, PARTITION, arn, availabilityZones, hex, physicalName, uuid } from "./fakes";
+import { routeTableId, subnetLayout } from "./remote/vpc";
 
 // Resource inputs arrive as untyped provider payloads; the answers read them loosely on purpose.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -42,13 +43,24 @@ function vpc(ctx: ResourceContext): Outputs {
   const privateSubnetIds = subnetIds("private", ctx, count);
   const isolatedSubnetIds = subnetIds("isolated", ctx, count);
   const azs = availabilityZones(ctx.region, count).names;
+  // One route table per subnet, with the ids the engine view gives the VPC's children
+  // (plan/remote/vpc.ts); a layout the plan does not model fails there, not here.
+  let routeTables: Array<{ id: string; vpcId: string }> = [];
+  try {
+    routeTables = subnetLayout(ctx.name, ctx.inputs, azs).map((s) => ({
+      id: routeTableId(ctx.urnSeed, s.resourceName),
+      vpcId,
+    }));
+  } catch {
+    routeTables = [];
+  }
   return {
     vpcId,
     publicSubnetIds,
     privateSubnetIds,
     isolatedSubnetIds,
     natGateways: [],
-    routeTables: [],
+    routeTables,
     subnetLayout: ctx.inputs.subnetStrategy ? (ctx.inputs.subnetSpecs ?? []) : [],
     vpc: {
       id: vpcId,

@@ -6,10 +6,11 @@
 import { loadProject, whatIfProject, type ProjectStacks } from "../lib/config/project";
 import type { AwsRegion } from "../lib/regions";
 import { toPlanDocument, type PlanDocument } from "./document";
-import { evaluateStack, type Program } from "./evaluate";
+import { evaluateStack, StackProgramError, type Program } from "./evaluate";
 import { planFigures } from "./figures";
 import { RecordingMonitor } from "./monitor";
 import type { PolicyViolation, RecordedResource } from "./record";
+import { engineView } from "./remote";
 
 export interface PolicyReport {
   readonly violations: PolicyViolation[];
@@ -41,7 +42,13 @@ export interface StackPlan {
   readonly kind: "global" | "region";
   /** The stack's `aws:region`. */
   readonly region: string;
+  /** What the program registered, remote components with the arguments it gave them. */
   readonly records: readonly RecordedResource[];
+  /**
+   * What the engine analyzes and records (plan/remote): remote components with empty inputs,
+   * followed by their children. The policies run on this, and the document shows it.
+   */
+  readonly analyzed: readonly RecordedResource[];
   readonly document: PlanDocument;
 }
 
@@ -78,15 +85,22 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     });
     stackOutputs.set(stack, evaluation.outputs);
     if (!reported) return;
-    const report = opts.policies?.(evaluation.records) ?? { violations: [], exemptions: [] };
+    let analyzed: RecordedResource[];
+    try {
+      analyzed = engineView(evaluation.records);
+    } catch (e) {
+      throw new StackProgramError(stack, e);
+    }
+    const report = opts.policies?.(analyzed) ?? { violations: [], exemptions: [] };
     stacks.push({
       stack,
       kind,
       region,
       records: evaluation.records,
+      analyzed,
       document: toPlanDocument(
         stack,
-        evaluation.records,
+        analyzed,
         evaluation.outputs,
         report.violations,
         report.exemptions,

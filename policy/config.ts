@@ -60,8 +60,17 @@ export const ALB_LOGS_EXEMPTION: PolicyExemption = {
     "ALB access-log delivery supports only SSE-S3 (AES256) on the destination bucket, not SSE-KMS",
 };
 
+/**
+ * Policies that flag what deploys but would not work, rather than what is unsafe: advisory unless
+ * configured (a queue without a consumer is reported in the plan, and does not block a deploy).
+ */
+export const ADVISORY_BY_DEFAULT: readonly string[] = ["sqs-queue-has-consumer"];
+
 export const DEFAULT_POLICY_CONFIG: PolicyPackConfig = {
-  enforcement: { all: DEFAULT_ENFORCEMENT },
+  enforcement: {
+    all: DEFAULT_ENFORCEMENT,
+    ...Object.fromEntries(ADVISORY_BY_DEFAULT.map((p) => [p, "advisory" as const])),
+  },
   exemptions: [ALB_LOGS_EXEMPTION],
 };
 

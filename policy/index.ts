@@ -4,20 +4,18 @@
  * policies live in modules that construct nothing.
  *
  * The configuration is the default one (mandatory everywhere, the ALB log bucket exemption),
- * overlaid with the YAML or JSON file named by PLATFORM_POLICY_CONFIG when it is set. Per-policy
- * levels can also come from `--policy-pack-config`, which the engine applies itself.
+ * overlaid with the YAML or JSON file named by PLATFORM_POLICY_CONFIG when it is set (a relative
+ * path is read from where the user ran the command: ./config-file.ts). Per-policy levels can also
+ * come from `--policy-pack-config`, which the engine applies itself.
  */
-import * as fs from "node:fs";
 import { PolicyPack } from "@pulumi/policy";
-import { parse } from "yaml";
-import { DEFAULT_POLICY_CONFIG, parsePolicyConfig } from "./config";
+import { DEFAULT_POLICY_CONFIG } from "./config";
+import { policyConfigFromEnv } from "./config-file";
 import { crossGuardPolicies } from "./pack";
 
-const file = process.env["PLATFORM_POLICY_CONFIG"];
 const config =
-  file === undefined || file === ""
-    ? DEFAULT_POLICY_CONFIG
-    : parsePolicyConfig(parse(fs.readFileSync(file, "utf8")) as unknown);
+  policyConfigFromEnv({ env: process.env, cwd: process.cwd(), packDir: __dirname }) ??
+  DEFAULT_POLICY_CONFIG;
 
 new PolicyPack("platform", {
   description: "Customer-managed KMS encryption everywhere and least-privilege IAM.",

@@ -93,13 +93,11 @@ export const eksSecretsCmk: ResourcePolicy = {
   domain: "kms",
   description: "EKS clusters encrypt Kubernetes secrets with a customer-managed KMS key.",
   message:
-    'Set encryptionConfig { provider: { keyArn: <CMK ARN> }, resources: ["secrets"] } (for the eks.Cluster component: encryptionConfigKeyArn)',
-  types: ["aws:eks/cluster:Cluster", "eks:index:Cluster"],
-  check({ type, props }) {
-    if (type === "eks:index:Cluster") {
-      const key = at(props, "encryptionConfigKeyArn");
-      return isCustomerKey(key) ? [] : [keyProblem("encryptionConfigKeyArn", key)];
-    }
+    'Set encryptionConfig { provider: { keyArn: <CMK ARN> }, resources: ["secrets"] } (through the eks.Cluster component: encryptionConfigKeyArn)',
+  // Only the cluster resource itself: the eks.Cluster component is remote, and the analyzer sees
+  // it with empty inputs (plan/remote/index.ts); its child aws:eks/cluster:Cluster carries the key.
+  types: ["aws:eks/cluster:Cluster"],
+  check({ props }) {
     const configs = list(props, "encryptionConfig");
     if (configs === Unknown) return [];
     if (configs.length === 0) return ["encryptionConfig is not set"];

@@ -18,6 +18,8 @@ import type { PolicyViolation } from "../plan/record";
 import { DEFAULT_POLICY_CONFIG, type PolicyPackConfig } from "./config";
 import { toCrossGuardPolicy, type ExemptionUse } from "./pack";
 import { ALL_POLICIES } from "./policies";
+import { hasMasked, mayHideValues, reveal, watch, type UnreadableValue } from "./secrets";
+import type { PlatformPolicy } from "./types";
 
 // The proxy module's typings are stripped (@internal) but it is the engine's own code.
 const { unknownCheckingProxy, UnknownValueError } = proxyModule as unknown as {
@@ -41,6 +43,56 @@ export interface OfflineResource {
 export interface OfflineReport {
   violations: PolicyViolation[];
   exemptions: ExemptionUse[];
+  /** Values a policy needed but the document does not show (secrets), by resource and property. */
+  unreadable: UnreadableValue[];
+}
+
+export interface EvaluateOptions {
+  /** @default ALL_POLICIES - the pack's policies */
+  readonly policies?: readonly PlatformPolicy[];
+  /**
+   * The level of the violation reported for each value a policy needed but could not read.
+   * @default advisory - reported, does not fail the check
+   */
+  readonly unreadable?: "advisory" | "mandatory";
+}
+
+/** A resource's properties as a policy reads them: secrets unwrapped, masked values watched. */
+interface Readable {
+  readonly inputs: Record<string, unknown>;
+  readonly state: Record<string, unknown>;
+  readonly masked: boolean;
+}
+
+function readable(resource: OfflineResource): Readable {
+  // Most documents hold no secret: skip the copies then.
+  if (!mayHideValues(resource.inputs) && !mayHideValues(resource.outputs)) {
+    return {
+      inputs: resource.inputs,
+      state: { ...(resource.outputs ?? {}), ...resource.inputs },
+      masked: false,
+    };
+  }
+  const inputs = reveal(resource.inputs) as Record<string, unknown>;
+  const outputs = reveal(resource.outputs ?? {}) as Record<string, unknown>;
+  // analyzeStack sees the resource's state: its outputs, which carry its inputs.
+  const state = { ...outputs, ...inputs };
+  return { inputs, state, masked: hasMasked(state) };
+}
+
+type OnRead = (urn: string, property: string, why: string) => void;
+
+function propsOf(
+  value: Record<string, unknown>,
+  masked: boolean,
+  urn: string,
+  onRead: OnRead,
+): Record<string, unknown> {
+  // A fresh proxy per validation, as the engine deserializes per validation.
+  const view = masked
+    ? (watch(value, (property, why) => onRead(urn, property, why)) as Record<string, unknown>)
+    : { ...value };
+  return unknownCheckingProxy(view);
 }
 
 class NotApplicable extends Error {}
@@ -73,9 +125,13 @@ function optionsOf(resource: OfflineResource): PolicyResourceOptions {
   };
 }
 
-function resourceArgs(resource: OfflineResource, policyName: string): ResourceValidationArgs {
-  // A fresh proxy per validation, as the engine deserializes per validation.
-  const props = unknownCheckingProxy({ ...resource.inputs });
+function resourceArgs(
+  resource: OfflineResource,
+  seen: Readable,
+  policyName: string,
+  onRead: OnRead,
+): ResourceValidationArgs {
+  const props = propsOf(seen.inputs, seen.masked, resource.urn, onRead);
   return {
     type: resource.type,
     props,
@@ -93,11 +149,14 @@ function resourceArgs(resource: OfflineResource, policyName: string): ResourceVa
   };
 }
 
-function stackResources(resources: ReadonlyArray<OfflineResource>): PolicyResource[] {
+function stackResources(
+  resources: ReadonlyArray<OfflineResource>,
+  seen: readonly Readable[],
+  onRead: OnRead,
+): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
-  const built = resources.map((resource) => {
-    // analyzeStack sees the resource's state: its outputs, which carry its inputs.
-    const props = unknownCheckingProxy({ ...(resource.outputs ?? {}), ...resource.inputs });
+  const built = resources.map((resource, i) => {
+    const props = propsOf(seen[i].state, seen[i].masked, resource.urn, onRead);
     const policyResource: PolicyResource = {
       type: resource.type,
       props,
@@ -135,14 +194,35 @@ type Level = PolicyViolation["enforcementLevel"];
 export function evaluateResources(
   resources: ReadonlyArray<OfflineResource>,
   config: PolicyPackConfig = DEFAULT_POLICY_CONFIG,
+  options: EvaluateOptions = {},
 ): OfflineReport {
   const violations: PolicyViolation[] = [];
   const exemptions: ExemptionUse[] = [];
   const hooks = { onExemption: (use: ExemptionUse) => exemptions.push(use) };
 
+  // Which policy is running, so that a masked value it reads is reported against it.
+  let running = "";
+  const unreadable = new Map<string, UnreadableValue>();
+  const onRead: OnRead = (urn, property, why) => {
+    if (running === "") return;
+    const key = `${urn}\u0000${property}`;
+    const entry = unreadable.get(key) ?? { urn, property, why, policies: [] };
+    if (!entry.policies.includes(running)) entry.policies.push(running);
+    unreadable.set(key, entry);
+  };
+  const seen = new Map<OfflineResource, Readable>();
+  const readableOf = (resource: OfflineResource) => {
+    let r = seen.get(resource);
+    if (r === undefined) {
+      r = readable(resource);
+      seen.set(resource, r);
+    }
+    return r;
+  };
+
   const resourcePolicies: Array<{ policy: ResourceValidationPolicy; types: Set<string> }> = [];
   const stackPolicies: StackValidationPolicy[] = [];
-  for (const definition of ALL_POLICIES) {
+  for (const definition of options.policies ?? ALL_POLICIES) {
     const policy = toCrossGuardPolicy(definition, config, hooks);
     if (policy.enforcementLevel === "disabled") continue;
     if ("validateStack" in policy) stackPolicies.push(policy);
@@ -159,6 +239,7 @@ export function evaluateResources(
       policy.enforcementLevel === "remediate"
         ? "mandatory"
         : (policy.enforcementLevel ?? "mandatory");
+    running = policy.name;
     try {
       fn();
     } catch (e) {
@@ -173,6 +254,8 @@ export function evaluateResources(
         return;
       }
       throw new Error(`policy ${policy.name} failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      running = "";
     }
     return level;
   };
@@ -190,13 +273,15 @@ export function evaluateResources(
       for (const validate of validations) {
         const found: PolicyViolation[] = [];
         const level = run(policy, resource.urn, () =>
-          validate(resourceArgs(resource, policy.name), (message, urn) =>
-            found.push({
-              policy: policy.name,
-              urn: urn ?? resource.urn,
-              enforcementLevel: "mandatory",
-              message,
-            }),
+          validate(
+            resourceArgs(resource, readableOf(resource), policy.name, onRead),
+            (message, urn) =>
+              found.push({
+                policy: policy.name,
+                urn: urn ?? resource.urn,
+                enforcementLevel: "mandatory",
+                message,
+              }),
           ),
         );
         if (level !== undefined)
@@ -206,7 +291,7 @@ export function evaluateResources(
   }
 
   if (stackPolicies.length > 0) {
-    const policyResources = stackResources(resources);
+    const policyResources = stackResources(resources, resources.map(readableOf), onRead);
     for (const policy of stackPolicies) {
       const found: PolicyViolation[] = [];
       const args: StackValidationArgs = {
@@ -229,5 +314,19 @@ export function evaluateResources(
         violations.push(...found.map((v) => ({ ...v, enforcementLevel: level })));
     }
   }
-  return { violations, exemptions };
+
+  // A gate never passes what it could not see: each value a policy needed and could not read is
+  // reported, against the policy that needed it.
+  const level = options.unreadable ?? "advisory";
+  for (const u of unreadable.values()) {
+    for (const policy of u.policies) {
+      violations.push({
+        policy,
+        urn: u.urn,
+        enforcementLevel: level,
+        message: `cannot judge ${u.property}: the document does not show it (${u.why}). Check a document written with \`pulumi preview --json --show-secrets\`, or let the pack judge it in \`pulumi preview --policy-pack policy\``,
+      });
+    }
+  }
+  return { violations, exemptions, unreadable: [...unreadable.values()] };
 }

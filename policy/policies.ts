@@ -2,6 +2,7 @@
 import { AUDIT_POLICIES } from "./audit";
 import { IAM_POLICIES } from "./iam";
 import { KMS_POLICIES } from "./kms";
+import { QUEUE_POLICIES } from "./queues";
 import { s3BucketCmk } from "./s3";
 import type { PlatformPolicy } from "./types";
 
@@ -10,6 +11,7 @@ export const ALL_POLICIES: readonly PlatformPolicy[] = [
   s3BucketCmk,
   ...IAM_POLICIES,
   ...AUDIT_POLICIES,
+  ...QUEUE_POLICIES,
 ];
 
 export const POLICY_NAMES: readonly string[] = ALL_POLICIES.map((p) => p.name);

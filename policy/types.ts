@@ -12,7 +12,7 @@ import type {
 
 export type { EnforcementLevel };
 
-export const DOMAINS = ["kms", "iam"] as const;
+export const DOMAINS = ["kms", "iam", "operations"] as const;
 export type Domain = (typeof DOMAINS)[number];
 
 interface PolicyBase {

@@ -128,7 +128,7 @@ function fakePlan(
     exemptions: [],
     changeSummary: {},
   };
-  return { stack: name, kind, region, records, document };
+  return { stack: name, kind, region, records, analyzed: records, document };
 }
 
 describe("the whole plan", () => {

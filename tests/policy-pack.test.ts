@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import * as proxyModule from "@pulumi/policy/proxy";
 import { policyThroughput, syntheticPlan } from "../policy/bench";
-import { DEFAULT_POLICY_CONFIG } from "../policy/config";
+import { ADVISORY_BY_DEFAULT, DEFAULT_POLICY_CONFIG } from "../policy/config";
 import { evaluateResources } from "../policy/offline";
 import { crossGuardPolicies } from "../policy/pack";
 import { ALL_POLICIES } from "../policy/policies";
@@ -12,14 +12,18 @@ const { unknownCheckingProxy } = proxyModule as unknown as {
 };
 
 describe("the pack", () => {
-  it("has one kebab-case, uniquely named policy per constant, mandatory by default", () => {
+  it("has one kebab-case, uniquely named policy per constant, mandatory by default but the operational flags", () => {
     const policies = crossGuardPolicies(DEFAULT_POLICY_CONFIG);
     expect(policies.map((p) => p.name)).toEqual(ALL_POLICIES.map((p) => p.name));
     expect(new Set(policies.map((p) => p.name)).size).toBe(ALL_POLICIES.length);
     for (const p of policies) {
       expect(p.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
-      expect(p.enforcementLevel).toBe("mandatory");
+      expect([p.name, p.enforcementLevel]).toEqual([
+        p.name,
+        ADVISORY_BY_DEFAULT.includes(p.name) ? "advisory" : "mandatory",
+      ]);
     }
+    expect(ADVISORY_BY_DEFAULT).toEqual(["sqs-queue-has-consumer"]);
   });
 
   it("reports through the engine's reportViolation with props behind unknownCheckingProxy", () => {

@@ -173,6 +173,7 @@ describe("exemptions and enforcement", () => {
     expect(evaluateResources([queue], config)).toEqual({
       violations: [],
       exemptions: [{ policy: "sqs-queue-cmk", urn: queue.urn, reason: "migrating in PLAT-12" }],
+      unreadable: [],
     });
   });
 

@@ -10,6 +10,7 @@ import { isAwsRegion, type AwsRegion } from "../lib/regions";
 import { loadProject } from "../lib/config/project";
 import { diagramSvg } from "../plan/diagram";
 import { figureLines } from "../plan/figures";
+import { delegationLines } from "../plan/delegation";
 import { mandatoryViolations, runPlan, type PlanResult } from "../plan/plan";
 import { compactSummary, resultLine, rollout, stackPreview } from "../plan/tree";
 import { assumptionLines, checkHome, diffLines } from "../plan/whatif";
@@ -178,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!opts.quiet)
     process.stdout.write(`${opts.summary ? compactSummary(result) : preview(result)}\n`);
+  if (!opts.quiet) for (const line of delegationLines(result)) process.stdout.write(`\n${line}\n`);
   if (whatIf.length) process.stdout.write(`\n${whatIf.join("\n")}\n`);
   const total = result.stacks.reduce((n, s) => n + s.records.length, 0);
   if (opts.diagram) {

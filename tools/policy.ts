@@ -1,17 +1,15 @@
 /**
- * `npm run policy -- check [--json] [--config FILE] FILE...`: the pack's policies over
- * `pulumi preview --json` documents. Exit 0 when nothing mandatory is violated, 1 when something
- * is, 2 when a file cannot be read or parsed (nothing else is printed then).
+ * `npm run policy -- check [--json] [--config FILE] [--unreadable LEVEL] FILE...`: the pack's
+ * policies over `pulumi preview --json` documents. Exit 0 when nothing mandatory is violated, 1
+ * when something is, 2 when a file cannot be read or parsed (nothing else is printed then).
+ *
+ * A preview document masks secrets as "[secret]": every value a policy needed and could not read
+ * is reported by resource and property, as advisory unless `--unreadable mandatory`.
  */
 import * as fs from "node:fs";
-import { Command } from "commander";
-import { parse as parseYaml } from "yaml";
-import {
-  DEFAULT_POLICY_CONFIG,
-  nameFromUrn,
-  parsePolicyConfig,
-  type PolicyPackConfig,
-} from "../policy/config";
+import { Command, Option } from "commander";
+import { DEFAULT_POLICY_CONFIG, nameFromUrn, type PolicyPackConfig } from "../policy/config";
+import { readPolicyConfigFile } from "../policy/config-file";
 import { evaluateResources, type OfflineResource, type OfflineReport } from "../policy/offline";
 
 /** Step ops that remove a resource: nothing of theirs is deployed, so nothing to judge. */
@@ -84,20 +82,19 @@ function readJson(file: string): unknown {
 
 function readConfig(file: string | undefined): PolicyPackConfig {
   if (file === undefined) return DEFAULT_POLICY_CONFIG;
-  let raw: unknown;
   try {
-    raw = parseYaml(fs.readFileSync(file, "utf8")) as unknown;
+    return readPolicyConfigFile(file);
   } catch (e) {
-    throw new InputError(`${file}: cannot read the policy config: ${(e as Error).message}`);
-  }
-  try {
-    return parsePolicyConfig(raw);
-  } catch (e) {
-    throw new InputError(`${file}: ${(e as Error).message}`);
+    throw new InputError((e as Error).message);
   }
 }
 
 function printText(report: OfflineReport, files: number, resources: number): void {
+  for (const u of report.unreadable) {
+    console.log(
+      `UNREADABLE ${u.urn} ${u.property}\n  ${u.why}; needed by ${u.policies.join(", ")}`,
+    );
+  }
   for (const v of report.violations) {
     console.log(`${v.enforcementLevel.toUpperCase()} ${v.policy} ${v.urn}\n  ${v.message}`);
   }
@@ -106,11 +103,18 @@ function printText(report: OfflineReport, files: number, resources: number): voi
   }
   const mandatory = report.violations.filter((v) => v.enforcementLevel === "mandatory").length;
   console.log(
-    `${report.violations.length} violation(s), ${mandatory} mandatory, ${report.exemptions.length} exemption(s) used; ${resources} resource(s) in ${files} file(s)`,
+    `${report.violations.length} violation(s), ${mandatory} mandatory, ${report.exemptions.length} exemption(s) used, ${report.unreadable.length} unreadable value(s); ${resources} resource(s) in ${files} file(s)`,
   );
 }
 
-export function check(files: readonly string[], opts: { json?: boolean; config?: string }): number {
+export interface CheckOptions {
+  readonly json?: boolean;
+  readonly config?: string;
+  /** @default advisory - the level of a violation for a value the document does not show */
+  readonly unreadable?: "advisory" | "mandatory";
+}
+
+export function check(files: readonly string[], opts: CheckOptions): number {
   let config: PolicyPackConfig;
   let stacks: OfflineResource[][];
   try {
@@ -122,12 +126,13 @@ export function check(files: readonly string[], opts: { json?: boolean; config?:
     console.error(`policy check: ${e.message}`);
     return 2;
   }
-  const report: OfflineReport = { violations: [], exemptions: [] };
+  const report: OfflineReport = { violations: [], exemptions: [], unreadable: [] };
   for (const resources of stacks) {
     // Each document is one stack: stack policies see one document's resources at a time.
-    const one = evaluateResources(resources, config);
+    const one = evaluateResources(resources, config, { unreadable: opts.unreadable });
     report.violations.push(...one.violations);
     report.exemptions.push(...one.exemptions);
+    report.unreadable.push(...one.unreadable);
   }
   if (opts.json === true) {
     console.log(JSON.stringify(report, null, 2));
@@ -150,7 +155,15 @@ function main(argv: readonly string[]): void {
     .argument("<files...>", "preview documents")
     .option("--json", 'print {"violations":[...],"exemptions":[...]}')
     .option("--config <file>", "policy config (YAML or JSON), laid over the defaults")
-    .action((files: string[], opts: { json?: boolean; config?: string }) => {
+    .addOption(
+      new Option(
+        "--unreadable <level>",
+        'the level of a value a policy needed but the document masks ("[secret]")',
+      )
+        .choices(["advisory", "mandatory"])
+        .default("advisory"),
+    )
+    .action((files: string[], opts: CheckOptions) => {
       process.exitCode = check(files, opts);
     });
   program.parse(argv);
