@@ -139,8 +139,18 @@ const FABRIC = [
 
 function regionCluster(doc: PlanDocument, region: string, lines: string[]): void {
   const n = (what: string) => nodeId(`${region}_${what}`);
-  const vpc = states(doc, "awsx:ec2:Vpc")[0];
-  const eks = states(doc, "eks:index:Cluster")[0];
+  // The documents show what the engine analyzes: remote components (awsx:ec2:Vpc,
+  // eks:index:Cluster) with empty inputs and their custom children, so read the children.
+  const vpc = states(doc, "aws:ec2/vpc:Vpc")[0];
+  const eks = states(doc, "aws:eks/cluster:Cluster")[0];
+  const tiers = new Map<string, { type: string; blocks: string[] }>();
+  for (const subnet of states(doc, "aws:ec2/subnet:Subnet")) {
+    const tags = obj(subnet.inputs.tags);
+    const name = String(tags["platform:tier"] ?? tags.SubnetType ?? "subnet");
+    const tier = tiers.get(name) ?? { type: String(tags.SubnetType ?? ""), blocks: [] };
+    tier.blocks.push(String(subnet.inputs.cidrBlock));
+    tiers.set(name, tier);
+  }
   const groups = states(doc, "aws:eks/nodeGroup:NodeGroup");
   const types = [...new Set(groups.flatMap((g) => arr(g.inputs.instanceTypes).map(String)))];
   const aurora = states(doc, "aws:rds/cluster:Cluster")[0];
@@ -152,10 +162,9 @@ function regionCluster(doc: PlanDocument, region: string, lines: string[]): void
   // VPC tiers.
   lines.push(`    subgraph ${q(`cluster_vpc_${region}`)} {`);
   lines.push(`      label=${q(`VPC ${String(vpc?.inputs.cidrBlock ?? "")}`)}; style="dashed";`);
-  for (const spec of arr(vpc?.inputs.subnetSpecs).map(obj)) {
-    const blocks = arr(spec.cidrBlocks).map(String);
+  for (const [name, tier] of tiers) {
     lines.push(
-      `      ${n(`tier_${spec.name}`)} ${attrs({ label: `${spec.name} tier (${String(spec.type).toLowerCase()})\n${blocks.join(", ")}`, fillcolor: "#eef3fb" })};`,
+      `      ${n(`tier_${name}`)} ${attrs({ label: `${name} tier (${tier.type.toLowerCase()})\n${tier.blocks.join(", ")}`, fillcolor: "#eef3fb" })};`,
     );
   }
   lines.push(`      ${n("alb")} ${attrs({ label: "ALB (TLS)\n+ WAF", fillcolor: "#fde9d9" })};`);
@@ -189,9 +198,9 @@ function regionCluster(doc: PlanDocument, region: string, lines: string[]): void
   // Inside the region.
   lines.push(`  ${n("alb")} -> ${n("gw")} ${attrs({ label: "target group" })};`);
   // Top to bottom: the tiers stacked, the cluster beside the mesh it runs.
-  const tiers = arr(vpc?.inputs.subnetSpecs).map((spec) => n(`tier_${String(obj(spec).name)}`));
-  for (let i = 1; i < tiers.length; i++)
-    lines.push(`  ${tiers[i - 1]} -> ${tiers[i]} ${attrs({ style: "invis" })};`);
+  const tierNodes = [...tiers.keys()].map((name) => n(`tier_${name}`));
+  for (let i = 1; i < tierNodes.length; i++)
+    lines.push(`  ${tierNodes[i - 1]} -> ${tierNodes[i]} ${attrs({ style: "invis" })};`);
   lines.push(`  ${n("alb")} -> ${n("eks")} ${attrs({ style: "invis" })};`);
   lines.push(`  ${n("queue")} -> ${n("lambda")} ${attrs({ style: "invis" })};`);
   for (const s of services) {

@@ -131,7 +131,7 @@ describe("the engine's view of the project's stacks", () => {
         expect([...(g.inputs.routeTableIds as string[])].sort()).toEqual(tables);
     });
 
-    it("shows the EKS cluster's 9 children, the cluster resource carrying the region key", () => {
+    it("shows the EKS cluster's 7 children (the program declares the VPC CNI add-on itself), the cluster resource carrying the region key", () => {
       const cluster = one(plan.records, "eks:index:Cluster");
       const name = cluster.name;
       expect(
@@ -141,14 +141,12 @@ describe("the engine's view of the project's stacks", () => {
       ).toEqual(
         [
           `aws:eks/addon:Addon ${name}-kube-proxy`,
-          `aws:eks/addon:Addon ${name}-vpc-cni`,
           `aws:eks/cluster:Cluster ${name}-eksCluster`,
           `aws:iam/openIdConnectProvider:OpenIdConnectProvider ${name}-oidcProvider`,
           `aws:iam/role:Role ${name}-eksRole-role`,
           // sha1("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy").slice(0, 8), as servicerole.ts
           `aws:iam/rolePolicyAttachment:RolePolicyAttachment ${name}-eksRole-4b490823`,
           `eks:index:ServiceRole ${name}-eksRole`,
-          `eks:index:VpcCniAddon ${name}-vpc-cni`,
           `pulumi:providers:kubernetes ${name}-eks-k8s`,
         ].sort(),
       );

@@ -226,12 +226,15 @@ describe("IAM: the roles in the plan", () => {
       expect(allowed, `${service}: ${action} on ${resource}`).toBe(true);
     }
     // Every resource is encrypted with the region's key: the role can use it.
-    expect(statements.find((s) => s.Sid === "Key")).toEqual({
+    const key = statements.find((s) => s.Sid === "Key");
+    expect(key).toMatchObject({
       Sid: "Key",
       Effect: "Allow",
       Action: ["kms:Decrypt", "kms:GenerateDataKey"],
       Resource: [FABRIC.kmsKeyArn],
     });
+    // ...and only through the services it uses it with (kms:ViaService).
+    expect(JSON.stringify(key)).toContain("kms:ViaService");
   });
 
   it.each(SERVICES)(
