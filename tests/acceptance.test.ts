@@ -5,9 +5,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { runPlan, type PlanResult, type StackPlan } from "../plan/plan";
 import { ADVISORY_BY_DEFAULT } from "../policy/config";
-import { evaluateResources } from "../policy/offline";
 import { runProgram } from "../programs";
 import { ofType, one, PROJECT_DIR } from "./fixtures";
+import { planProjectWithPack } from "./project-plan";
 import { ISTIO_MODELS } from "./mesh-fixtures";
 
 const fabricOf = (result: PlanResult, region: string) =>
@@ -27,11 +27,7 @@ const STATEFUL = [
 describe("the platform's plan", () => {
   let result: PlanResult;
   beforeAll(async () => {
-    result = await runPlan({
-      dir: PROJECT_DIR,
-      program: runProgram,
-      policies: (resources) => evaluateResources(resources),
-    });
+    result = await planProjectWithPack();
   });
 
   it("has no policy violation in any stack (operational flags apart)", () => {

@@ -4,7 +4,7 @@
  * judges that view.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { runPlan, type PlanResult, type StackPlan } from "../plan/plan";
+import type { PlanResult, StackPlan } from "../plan/plan";
 import type { RecordedResource } from "../plan/record";
 import { engineView } from "../plan/remote";
 import { expandEksCluster } from "../plan/remote/eks";
@@ -13,8 +13,8 @@ import { evaluateResources } from "../policy/offline";
 import { ALL_POLICIES } from "../policy/policies";
 import { at, isCustomerKey } from "../policy/values";
 import type { ResourcePolicy } from "../policy/types";
-import { runProgram } from "../programs";
-import { countByType, one, PROJECT_DIR } from "./fixtures";
+import { countByType, one } from "./fixtures";
+import { planProjectWithPack } from "./project-plan";
 
 const childrenOf = (plan: StackPlan, component: RecordedResource) => {
   const byUrn = new Map(plan.analyzed.map((r) => [r.urn, r]));
@@ -26,11 +26,7 @@ const childrenOf = (plan: StackPlan, component: RecordedResource) => {
 describe("the engine's view of the project's stacks", () => {
   let result: PlanResult;
   beforeAll(async () => {
-    result = await runPlan({
-      dir: PROJECT_DIR,
-      program: runProgram,
-      policies: (resources) => evaluateResources(resources),
-    });
+    result = await planProjectWithPack();
   });
 
   it("has no mandatory violation when the pack judges what the engine analyzes", () => {

@@ -2,10 +2,9 @@
  * sqs-queue-has-consumer: every queue that is not a dead-letter queue has a reader.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { runPlan, type PlanResult } from "../plan/plan";
+import type { PlanResult } from "../plan/plan";
 import { evaluateResources, type OfflineResource } from "../policy/offline";
-import { runProgram } from "../programs";
-import { PROJECT_DIR } from "./fixtures";
+import { planProjectWithPack } from "./project-plan";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:work";
@@ -163,11 +162,7 @@ describe("sqs-queue-has-consumer", () => {
 describe("the plan of the project's stacks", () => {
   let result: PlanResult;
   beforeAll(async () => {
-    result = await runPlan({
-      dir: PROJECT_DIR,
-      program: runProgram,
-      policies: (resources) => evaluateResources(resources),
-    });
+    result = await planProjectWithPack();
   });
 
   it("flags no queue: svc-b's role reads each region's work queue, and dead-letter queues are left alone", () => {
