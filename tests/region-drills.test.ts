@@ -155,8 +155,9 @@ describe("FailoverDrills", () => {
     });
   });
 
-  it("swaps network ACLs on the app subnets only, and touches only this region's replica", () => {
-    const policy = fisRolePolicy({
+  // The role's policy for one region's cluster, app subnets and replica.
+  const testRolePolicy = () =>
+    fisRolePolicy({
       partition: "aws",
       region: REGION,
       accountId: ACCOUNT,
@@ -165,6 +166,9 @@ describe("FailoverDrills", () => {
       appSubnetIds: SUBNETS,
       tableArn: TABLE,
     });
+
+  it("swaps network ACLs on the app subnets only, and touches only this region's replica", () => {
+    const policy = testRolePolicy();
     const swap = policy.Statement.find((s) => s.Sid === "SwapNetworkAclsOfTheAppSubnets")!;
     expect(swap.Resource).toEqual([
       `arn:aws:ec2:${REGION}:${ACCOUNT}:network-acl/*`,
@@ -179,15 +183,7 @@ describe("FailoverDrills", () => {
   });
 
   it("grants every permission the FIS actions reference lists for the four actions", () => {
-    const policy = fisRolePolicy({
-      partition: "aws",
-      region: REGION,
-      accountId: ACCOUNT,
-      clusterName: "c",
-      vpcId: "vpc-1",
-      appSubnetIds: SUBNETS,
-      tableArn: TABLE,
-    });
+    const policy = testRolePolicy();
     const granted = new Set(policy.Statement.flatMap((s) => [s.Action].flat()));
     // https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html
     const documented = {
