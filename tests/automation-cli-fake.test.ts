@@ -5,11 +5,13 @@
  * the way a terminal delivers it (to the whole foreground process group, through `npm run`).
  */
 import { spawn } from "node:child_process";
+import type * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_STATE_DIR, MISSING_BACKEND_MESSAGE } from "../automation/preflight";
 import { copyProject } from "./fixtures";
+import { dnsStandIn } from "./dns-stand-in";
 import { FAKE_PULUMI_BIN, FakePulumi, until } from "./fake-pulumi/harness";
 
 const root = path.resolve(__dirname, "..");
@@ -194,3 +196,66 @@ describe("Ctrl-C", { timeout: 180_000 }, () => {
     expect(run.out().stderr).toContain("terminating:");
   });
 });
+
+describe(
+  "platform up of region stacks checks the zone's delegation first",
+  { timeout: 180_000 },
+  () => {
+    const ZONE_NS = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net", "ns-3.awsdns-03.com"];
+    let server: dgram.Socket;
+    let dnsEnv: Record<string, string>;
+    beforeAll(async () => {
+      server = dnsStandIn({ "platform.example.com": ZONE_NS }, []);
+      await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
+      dnsEnv = { ...BACKEND, PLATFORM_DNS_SERVERS: `127.0.0.1:${server.address().port}` };
+    });
+    afterAll(() => server.close());
+    const globalOutputs = (zoneName: string) => ({
+      outputs: { zoneName, nameServers: ZONE_NS, homeRegion: "us-east-1" },
+    });
+    const ups = (fake: FakePulumi) => fake.commands().filter((c) => c.startsWith("up"));
+
+    it("refuses (exit 2) an up of regions whose zone nothing delegates, before any up", async () => {
+      const { fake, dir, cli } = setup();
+      fake.stack("global", globalOutputs("new.example.com"));
+      const r = await cli(["up", "--stacks", "us-east-1", "--project-dir", dir], dnsEnv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "platform up: cannot run: new.example.com is not delegated: add an NS record for new.example.com",
+      );
+      expect(fake.commands()).toContain("stack output --json --show-secrets --stack global");
+      expect(ups(fake)).toEqual([]);
+    });
+
+    it("deploys the regions once the parent delegates to the zone's name servers", async () => {
+      const { fake, dir, cli } = setup();
+      fake.stack("global", globalOutputs("platform.example.com"));
+      const r = await cli(["up", "--stacks", "us-east-1", "--project-dir", dir], dnsEnv);
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(ups(fake).map((c) => c.match(/--stack (\S+)/)?.[1])).toEqual(["us-east-1"]);
+    });
+
+    it("refuses regions in the same run as the global stack's first deploy", async () => {
+      const { fake, dir, cli } = setup();
+      const r = await cli(["up", "--project-dir", dir], dnsEnv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "stack global does not exist yet: deploy it first (up --stacks global)",
+      );
+      expect(ups(fake)).toEqual([]);
+      expect(fake.exists("global")).toBe(false);
+    });
+
+    it("--no-delegation-check deploys without asking", async () => {
+      const { fake, dir, cli } = setup();
+      fake.stack("global", globalOutputs("new.example.com"));
+      const r = await cli(
+        ["up", "--stacks", "us-east-1", "--no-delegation-check", "--project-dir", dir],
+        dnsEnv,
+      );
+      expect(r.code).toBe(0);
+      expect(fake.commands().filter((c) => /^stack output.*--stack global/.test(c))).toEqual([]);
+      expect(ups(fake)).toHaveLength(1);
+    });
+  },
+);

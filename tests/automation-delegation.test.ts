@@ -4,66 +4,22 @@
  */
 import * as dgram from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkDelegation } from "../automation/delegation";
-
-const NS = 2;
-
-function encodeName(name: string): Buffer {
-  const labels = name.replace(/\.$/, "").split(".");
-  return Buffer.concat([
-    ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, "ascii")])),
-    Buffer.from([0]),
-  ]);
-}
-
-/** The question's name and where the question ends. */
-function readQuestion(msg: Buffer): { name: string; end: number } {
-  const labels: string[] = [];
-  let i = 12;
-  while (msg[i] !== 0) {
-    labels.push(msg.subarray(i + 1, i + 1 + msg[i]).toString("ascii"));
-    i += msg[i] + 1;
-  }
-  return { name: labels.join(".").toLowerCase(), end: i + 5 };
-}
-
-/** A UDP DNS server: NS answers from `zones`, NXDOMAIN for others, silence for `silent`. */
-function standIn(zones: Record<string, string[]>, silent: string[]) {
-  const socket = dgram.createSocket("udp4");
-  socket.on("message", (msg, peer) => {
-    const { name, end } = readQuestion(msg);
-    if (silent.includes(name)) return;
-    const answers = zones[name] ?? [];
-    const header = Buffer.alloc(12);
-    msg.copy(header, 0, 0, 2); // id
-    header.writeUInt16BE(0x8180 | (zones[name] ? 0 : 3), 2); // response, RD+RA, NXDOMAIN or not
-    header.writeUInt16BE(1, 4); // one question
-    header.writeUInt16BE(answers.length, 6);
-    const records = answers.map((ns) => {
-      const rdata = encodeName(ns);
-      const fixed = Buffer.alloc(12);
-      fixed.writeUInt16BE(0xc00c, 0); // the question's name
-      fixed.writeUInt16BE(NS, 2);
-      fixed.writeUInt16BE(1, 4); // IN
-      fixed.writeUInt32BE(300, 6);
-      fixed.writeUInt16BE(rdata.length, 10);
-      return Buffer.concat([fixed, rdata]);
-    });
-    socket.send(
-      Buffer.concat([header, msg.subarray(12, end), ...records]),
-      peer.port,
-      peer.address,
-    );
-  });
-  return socket;
-}
+import {
+  checkDelegation,
+  checkRegionDelegation,
+  dnsServersFromEnv,
+  type RegionDelegationInput,
+} from "../automation/delegation";
+import { PreflightError } from "../automation/preflight";
+import type { StackTarget } from "../automation/types";
+import { dnsStandIn } from "./dns-stand-in";
 
 const ZONE_NS = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net", "ns-3.awsdns-03.com"];
 let server: dgram.Socket;
 let servers: string[];
 
 beforeAll(async () => {
-  server = standIn(
+  server = dnsStandIn(
     {
       "platform.example.com": ZONE_NS.map((n) => n.toUpperCase() + "."),
       "old.example.com": ["ns-1.awsdns-01.org", "ns1.registrar.example"],
@@ -108,5 +64,97 @@ describe("checkDelegation", () => {
     await expect(checkDelegation("platform.example.com", [], { servers })).rejects.toThrow(
       "no name servers given for platform.example.com",
     );
+  });
+});
+
+describe("checkRegionDelegation: the platform CLI's preflight for an up of region stacks", () => {
+  const global: StackTarget = { stack: "global", role: "global", region: "us-east-1" };
+  const region: StackTarget = { stack: "eu-central-1", role: "region", region: "eu-central-1" };
+  const outputs = (zoneName: string) => ({
+    zoneName,
+    nameServers: ZONE_NS,
+    homeRegion: "us-east-1",
+  });
+  function input(over: Partial<RegionDelegationInput> = {}) {
+    const warnings: string[] = [];
+    let reads = 0;
+    const value: RegionDelegationInput = {
+      operation: "up",
+      waves: [
+        { tier: "global", stacks: [global] },
+        { tier: "region", stacks: [region] },
+      ],
+      globalStack: global,
+      globalOutputs: () => {
+        reads += 1;
+        return Promise.resolve(outputs("platform.example.com"));
+      },
+      dns: { servers },
+      warn: (m) => warnings.push(m),
+      ...over,
+    };
+    return { value, warnings, reads: () => reads };
+  }
+
+  it("passes an up of regions whose zone the parent delegates", async () => {
+    const { value, warnings } = input();
+    expect((await checkRegionDelegation(value))?.status).toBe("delegated");
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([
+    ["preview", [{ tier: "region", stacks: [region] }]],
+    ["refresh", [{ tier: "region", stacks: [region] }]],
+    ["up", [{ tier: "global", stacks: [global] }]],
+  ] as const)("does not apply to %s of %j", async (operation, waves) => {
+    const { value, reads } = input({ operation, waves });
+    expect(await checkRegionDelegation(value)).toBeUndefined();
+    expect(reads()).toBe(0);
+  });
+
+  it("refuses regions of an undelegated zone, saying what to add and how to skip", async () => {
+    const { value } = input({ globalOutputs: () => Promise.resolve(outputs("new.example.com")) });
+    const refused = checkRegionDelegation(value);
+    await expect(refused).rejects.toBeInstanceOf(PreflightError);
+    await expect(refused).rejects.toThrow(
+      `new.example.com is not delegated: add an NS record for new.example.com in its parent zone with ${ZONE_NS.join(", ")}`,
+    );
+    await expect(refused).rejects.toThrow("--no-delegation-check");
+  });
+
+  it("refuses regions before the global stack exists: deploy it and delegate first", async () => {
+    const { value } = input({ globalOutputs: () => Promise.resolve(undefined) });
+    await expect(checkRegionDelegation(value)).rejects.toThrow(
+      'stack global does not exist yet: deploy it first (up --stacks global), delegate its zone to the name servers it prints (README: "First deploy"), then deploy eu-central-1',
+    );
+  });
+
+  it("names the outputs a global stack without a zone lacks", async () => {
+    const { value } = input({
+      globalOutputs: () => Promise.resolve({ zoneName: "platform.example.com", nameServers: [] }),
+    });
+    await expect(checkRegionDelegation(value)).rejects.toThrow(
+      "stack global has no usable nameServers output",
+    );
+  });
+
+  it("warns and goes on when DNS does not answer", async () => {
+    const { value, warnings } = input({
+      globalOutputs: () => Promise.resolve(outputs("slow.example.com")),
+    });
+    expect((await checkRegionDelegation(value))?.status).toBe("unresolvable");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^cannot check the delegation of slow\.example\.com.*deploying anyway/,
+    );
+  });
+
+  it("reads PLATFORM_DNS_SERVERS as a list of servers", () => {
+    expect(dnsServersFromEnv({ PLATFORM_DNS_SERVERS: "1.1.1.1, 127.0.0.1:5353" })).toEqual([
+      "1.1.1.1",
+      "127.0.0.1:5353",
+    ]);
+    expect(dnsServersFromEnv({ PLATFORM_DNS_SERVERS: " " })).toBeUndefined();
+    expect(dnsServersFromEnv({})).toBeUndefined();
   });
 });

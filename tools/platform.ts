@@ -6,7 +6,8 @@
  *
  * Exit codes: 0 every stack succeeded; 1 an operation failed (or was cancelled or skipped);
  * 2 the run could not start (no Pulumi CLI, no backend, no cloud credentials, bad config or
- * arguments, an unconfirmed destroy, protected resources in the way of a destroy).
+ * arguments, an unconfirmed destroy, protected resources in the way of a destroy, an up of region
+ * stacks whose global zone is not delegated).
  *
  * Interrupts: the first Ctrl-C (SIGINT) or SIGTERM cancels gracefully: every running `pulumi`
  * gets exactly one SIGINT (they run in their own process groups, so the terminal's Ctrl-C does
@@ -14,8 +15,10 @@
  * the explicit hard stop: a second SIGINT, which the CLI takes as "terminate now". A third exits.
  */
 import * as path from "node:path";
+import { StackNotFoundError } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
+import { checkRegionDelegation, dnsServersFromEnv } from "../automation/delegation";
 import { registerEvacuationCommands } from "../automation/evacuate";
 import {
   findAwsCredentials,
@@ -42,7 +45,8 @@ import {
 import { ProgressReporter } from "../automation/progress";
 import { AutomationStackOperations } from "../automation/pulumi-operations";
 import { isOperation, OPERATIONS, type Operation, type PlatformEvent } from "../automation/types";
-import { parseStackList, SelectionError } from "../automation/waves";
+import { parseStackList, SelectionError, targetsFromProject } from "../automation/waves";
+import { loadProject } from "../lib/config/project";
 
 const EXIT_FAILED = 1;
 /** Interrupts this close together are one keystroke (see `onSignal`). */
@@ -70,14 +74,18 @@ interface CliOptions {
   projectDir?: string;
   policyPack?: string[];
   credentialCheck: boolean;
+  /** `--no-delegation-check` sets it false (up only). */
+  delegationCheck?: boolean;
   yes?: boolean;
 }
 
-/** What a preflight check sees: the operation, its waves and the project. */
+/** What a preflight check sees: the operation, its waves, the project and its stacks. */
 export interface PreflightContext {
   readonly operation: Operation;
   readonly projectDir: string;
   readonly waves: ReturnType<typeof planRun>;
+  readonly operations: AutomationStackOperations;
+  readonly options: CliOptions;
 }
 
 /**
@@ -85,7 +93,30 @@ export interface PreflightContext {
  * and before any stack is touched. A check throws `PreflightError` to stop the run (exit 2).
  */
 export type PreflightCheck = (context: PreflightContext) => Promise<void> | void;
-export const PREFLIGHT_CHECKS: PreflightCheck[] = [];
+export const PREFLIGHT_CHECKS: PreflightCheck[] = [
+  // Region stacks wait on ACM DNS validation in the global stack's zone: refuse an up of regions
+  // whose zone the parent does not delegate (automation/delegation.ts).
+  async ({ operation, projectDir, waves, operations, options }) => {
+    if (options.delegationCheck === false) return;
+    const globalStack = targetsFromProject(loadProject(projectDir)).global;
+    await checkRegionDelegation({
+      operation,
+      waves,
+      globalStack,
+      globalOutputs: async () => {
+        try {
+          const signal = new AbortController().signal;
+          return (await operations.run(globalStack, "outputs", signal, () => undefined)).outputs;
+        } catch (e) {
+          if (e instanceof StackNotFoundError) return undefined;
+          throw e;
+        }
+      },
+      dns: { servers: dnsServersFromEnv() },
+      warn: (message) => process.stderr.write(`platform ${operation}: warning: ${message}\n`),
+    });
+  },
+];
 
 function count(min: number) {
   return (text: string): number => {
@@ -116,8 +147,15 @@ async function preflight(operation: Operation, options: CliOptions) {
   if (operation !== "outputs" && options.credentialCheck && findAwsCredentials() === undefined) {
     throw new PreflightError(MISSING_CREDENTIALS_MESSAGE);
   }
-  for (const check of PREFLIGHT_CHECKS) await check({ operation, projectDir, waves });
-  return { cli, waves, projectDir, stacks };
+  const operations = new AutomationStackOperations({
+    projectDir,
+    pulumiRoot: cli.root,
+    ...(options.policyPack ? { policyPacks: options.policyPack.map((p) => path.resolve(p)) } : {}),
+  });
+  for (const check of PREFLIGHT_CHECKS) {
+    await check({ operation, projectDir, waves, operations, options });
+  }
+  return { cli, waves, projectDir, stacks, operations };
 }
 
 const CANNOT_START = [PreflightError, ConfigError, SelectionError, ProtectedResourcesError];
@@ -141,11 +179,7 @@ async function run(operation: Operation, options: CliOptions): Promise<number> {
     return refuse(e);
   }
 
-  const operations = new AutomationStackOperations({
-    projectDir: planned.projectDir,
-    pulumiRoot: planned.cli.root,
-    ...(options.policyPack ? { policyPacks: options.policyPack.map((p) => path.resolve(p)) } : {}),
-  });
+  const operations = planned.operations;
   const controller = new AbortController();
   let interrupts = 0;
   let lastInterrupt = Number.NEGATIVE_INFINITY;
@@ -299,7 +333,8 @@ export function buildProgram(): Command {
       "after",
       `
 Exit codes: 0 success; 1 an operation failed; 2 cannot start (no Pulumi CLI, no backend, no
-cloud credentials, bad config or arguments, unconfirmed destroy, protected resources).
+cloud credentials, bad config or arguments, unconfirmed destroy, protected resources, an up
+of regions whose zone the parent does not delegate).
 Backend: the one the Pulumi CLI uses (PULUMI_BACKEND_URL, Pulumi.yaml backend.url, or
 \`pulumi login\`); with none, nothing runs. Preview never creates a stack; up does.
 Ctrl-C once: graceful cancel; twice: terminate now (may leave pending operations).
@@ -341,6 +376,13 @@ Examples:
       .option("--no-credential-check", "skip the AWS credentials check (instance or task roles)");
     if (operation === "destroy") {
       command.option("-y, --yes", "confirm the destroy of the stacks named by --stacks");
+    }
+    if (operation === "up") {
+      command.option(
+        "--no-delegation-check",
+        "deploy region stacks without checking that the global zone is delegated " +
+          "(PLATFORM_DNS_SERVERS: the DNS servers to ask, default the system's)",
+      );
     }
     command.action(async (options: CliOptions) => {
       process.exitCode = await run(operation, options);

@@ -1,0 +1,57 @@
+/**
+ * A UDP DNS server for tests of the delegation check: NS answers from a table in RFC 1035 wire
+ * format (section 4.1), NXDOMAIN for other names, and no answer at all for `silent` names.
+ */
+import * as dgram from "node:dgram";
+
+const NS = 2;
+
+function encodeName(name: string): Buffer {
+  const labels = name.replace(/\.$/, "").split(".");
+  return Buffer.concat([
+    ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, "ascii")])),
+    Buffer.from([0]),
+  ]);
+}
+
+/** The question's name and where the question ends. */
+function readQuestion(msg: Buffer): { name: string; end: number } {
+  const labels: string[] = [];
+  let i = 12;
+  while (msg[i] !== 0) {
+    labels.push(msg.subarray(i + 1, i + 1 + msg[i]).toString("ascii"));
+    i += msg[i] + 1;
+  }
+  return { name: labels.join(".").toLowerCase(), end: i + 5 };
+}
+
+/** A UDP DNS server: NS answers from `zones`, NXDOMAIN for others, silence for `silent`. */
+export function dnsStandIn(zones: Record<string, string[]>, silent: string[]) {
+  const socket = dgram.createSocket("udp4");
+  socket.on("message", (msg, peer) => {
+    const { name, end } = readQuestion(msg);
+    if (silent.includes(name)) return;
+    const answers = zones[name] ?? [];
+    const header = Buffer.alloc(12);
+    msg.copy(header, 0, 0, 2); // id
+    header.writeUInt16BE(0x8180 | (zones[name] ? 0 : 3), 2); // response, RD+RA, NXDOMAIN or not
+    header.writeUInt16BE(1, 4); // one question
+    header.writeUInt16BE(answers.length, 6);
+    const records = answers.map((ns) => {
+      const rdata = encodeName(ns);
+      const fixed = Buffer.alloc(12);
+      fixed.writeUInt16BE(0xc00c, 0); // the question's name
+      fixed.writeUInt16BE(NS, 2);
+      fixed.writeUInt16BE(1, 4); // IN
+      fixed.writeUInt32BE(300, 6);
+      fixed.writeUInt16BE(rdata.length, 10);
+      return Buffer.concat([fixed, rdata]);
+    });
+    socket.send(
+      Buffer.concat([header, msg.subarray(12, end), ...records]),
+      peer.port,
+      peer.address,
+    );
+  });
+  return socket;
+}
