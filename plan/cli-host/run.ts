@@ -172,6 +172,8 @@ export interface CliStack {
    * loader took to compile and load the program (the stack resource is registered before).
    */
   readonly loadSeconds: number | undefined;
+  /** When the program's process was started (epoch milliseconds, `performance` clock). */
+  readonly spawnedAtMs: number;
   /** Monitor calls that failed, and the first failed registration. */
   readonly failures: readonly string[];
 }
@@ -228,6 +230,7 @@ export async function runStacksThroughCli(opts: CliRunOptions): Promise<CliStack
       const logsBefore = engine.logs.length;
       const failuresBefore = engine.failures.length;
       const spawnedAt = process.hrtime.bigint();
+      const spawnedAtMs = performance.timeOrigin + performance.now();
       const result = await runProgramProcess({
         root: opts.root,
         stack: s.stack,
@@ -251,6 +254,7 @@ export async function runStacksThroughCli(opts: CliRunOptions): Promise<CliStack
         logs: engine.logs.slice(logsBefore),
         result,
         loadSeconds: first ? Number(first.at - spawnedAt) / 1e9 : undefined,
+        spawnedAtMs,
         failures: [...engine.failures.slice(failuresBefore), ...failures],
       });
     }

@@ -5,10 +5,13 @@
  * TypeScript checker on (tsconfig.json: how the CLI loaded them before the deploy configs) and
  * off (what Pulumi.yaml's tsconfig.pulumi.json and policy/tsconfig.json do now).
  *
- *  - program: seconds from spawn to the program's first resource (compiled and loaded), and to
- *    the end of the process (run to completion against the stand-in engine), for the global
- *    stack and for the first region stack, each with a ts-node cache of its own (each stack is
- *    a job of its own in the deploy workflow);
+ *  - program, for the global stack and the first region stack, each with a ts-node cache of its
+ *    own (each stack is a job of its own in the deploy workflow), seconds from spawn:
+ *    - loaded: until `index.ts` is compiled and loaded (the CLI's `require` of the program
+ *      returned), seen by a probe preloaded with `--require` that only records that moment;
+ *    - first resource: until the engine receives the program's first resource, after the program
+ *      has built its resource graph (the SDK sends registrations once the synchronous part ends);
+ *    - whole run: until the process ends, run to completion against the stand-in engine;
  *  - pack: seconds from spawn until the analyzer serves (it writes its port).
  *
  * `npx tsx tools/bench/loader.ts` runs this bench alone.
@@ -28,8 +31,10 @@ export interface LoaderFigure {
   readonly subject: string;
   readonly checker: "on" | "off";
   readonly cache: "cold" | "warm";
-  /** Median over the runs: to the first resource (program) or to serving (pack). */
+  /** Median over the runs: the program loaded, or the pack serving. */
   readonly startSeconds: number;
+  /** Median over the runs: to the program's first resource (program only). */
+  readonly firstResourceSeconds?: number;
   /** Median over the runs: the whole process (program only). */
   readonly totalSeconds?: number;
 }
@@ -37,7 +42,35 @@ export interface LoaderFigure {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const freshCache = () => fs.mkdtempSync(path.join(os.tmpdir(), "ts-node-bench-"));
 
-type Run = { start: number; total: number };
+type Run = { loaded: number; first: number; total: number };
+
+/**
+ * A module preloaded into the program's process (`--require`): after each module load it looks
+ * whether the entry point has finished loading, and writes that moment (epoch milliseconds,
+ * the same clock as `CliStack.spawnedAtMs`) to $LOADER_PROBE_OUT once. It changes nothing else.
+ */
+const PROBE = `"use strict";
+const Module = require("node:module");
+const fs = require("node:fs");
+const entry = process.env.LOADER_PROBE_ENTRY;
+const out = process.env.LOADER_PROBE_OUT;
+const load = Module._load;
+let seen = false;
+Module._load = function (...args) {
+  const result = load.apply(this, args);
+  if (!seen && Module._cache[entry] !== undefined && Module._cache[entry].loaded) {
+    seen = true;
+    fs.writeFileSync(out, String(performance.timeOrigin + performance.now()));
+  }
+  return result;
+};
+`;
+
+function probeFile(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "loader-probe-")), "probe.cjs");
+  fs.writeFileSync(file, PROBE);
+  return file;
+}
 
 /** The global stack and a region stack, each on the ts-node cache named for it. */
 async function programOnce(
@@ -46,12 +79,21 @@ async function programOnce(
   caches: Record<string, string>,
 ): Promise<Run[]> {
   const deploy = readRuntimeOptions(ROOT);
+  const probe = probeFile();
+  const probeOut = (stack: string) => path.join(path.dirname(probe), `${stack}.loaded`);
   const runs = await runStacksThroughCli({
     root: ROOT,
     stacks,
     // Checker on: the project's tsconfig.json, as the CLI loaded it without the deploy config.
-    runtime: checker === "on" ? { ...deploy, tsconfig: undefined } : deploy,
-    stackEnv: (stack) => ({ TS_NODE_CACHE_DIRECTORY: caches[stack] }),
+    runtime: {
+      ...(checker === "on" ? { ...deploy, tsconfig: undefined } : deploy),
+      nodeargs: [deploy.nodeargs ?? "", "--require", probe].join(" ").trim(),
+    },
+    stackEnv: (stack) => ({
+      TS_NODE_CACHE_DIRECTORY: caches[stack],
+      LOADER_PROBE_ENTRY: path.join(ROOT, "index.ts"),
+      LOADER_PROBE_OUT: probeOut(stack),
+    }),
   });
   return runs.map((run) => {
     if (run.result.exitCode !== 0 || run.loadSeconds === undefined) {
@@ -59,7 +101,15 @@ async function programOnce(
         `${run.stack} (checker ${checker}) failed: ${run.result.stderr.slice(-1500)}`,
       );
     }
-    return { start: run.loadSeconds, total: run.result.seconds };
+    if (!fs.existsSync(probeOut(run.stack))) {
+      throw new Error(`${run.stack}: the probe never saw ${path.join(ROOT, "index.ts")} loaded`);
+    }
+    const loadedAt = Number(fs.readFileSync(probeOut(run.stack), "utf8"));
+    return {
+      loaded: (loadedAt - run.spawnedAtMs) / 1000,
+      first: run.loadSeconds,
+      total: run.result.seconds,
+    };
   });
 }
 
@@ -115,7 +165,8 @@ export async function loaderFigures(runs = RUNS): Promise<LoaderFigure[]> {
           subject: `program ${stack}`,
           checker,
           cache,
-          startSeconds: median(xs.map((x) => x[i].start)),
+          startSeconds: median(xs.map((x) => x[i].loaded)),
+          firstResourceSeconds: median(xs.map((x) => x[i].first)),
           totalSeconds: median(xs.map((x) => x[i].total)),
         });
       }
@@ -140,12 +191,16 @@ export async function loaderFigures(runs = RUNS): Promise<LoaderFigure[]> {
 /** Prints the figures, one line each. */
 export async function printLoaderFigures(): Promise<void> {
   console.log(
-    `CLI loader start (program: to its first resource; pack: until serving; median of ${RUNS} with the checker off)`,
+    `CLI loader start (program: loaded, then first resource and whole run; pack: until serving; median of ${RUNS} with the checker off)`,
   );
   for (const f of await loaderFigures()) {
-    const total = f.totalSeconds === undefined ? "" : `, whole run ${f.totalSeconds.toFixed(2)} s`;
+    const more =
+      f.firstResourceSeconds === undefined || f.totalSeconds === undefined
+        ? ""
+        : `, first resource ${f.firstResourceSeconds.toFixed(2)} s, whole run ${f.totalSeconds.toFixed(2)} s`;
+    const what = f.subject === "pack" ? "serving" : "loaded";
     console.log(
-      `  ${f.subject.padEnd(20)} checker ${f.checker.padEnd(3)} ${f.cache}: ${f.startSeconds.toFixed(2)} s${total}`,
+      `  ${f.subject.padEnd(20)} checker ${f.checker.padEnd(3)} ${f.cache}: ${what} ${f.startSeconds.toFixed(2)} s${more}`,
     );
   }
 }
