@@ -4,11 +4,12 @@
  * stack; destroy needs its stacks and --yes; cancel; and one Ctrl-C is one interrupt, delivered
  * the way a terminal delivers it (to the whole foreground process group, through `npm run`).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import type * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { LOCAL_STATE_DIR, MISSING_BACKEND_MESSAGE } from "../automation/preflight";
 import { copyProject } from "./fixtures";
 import { dnsStandIn } from "./dns-stand-in";
@@ -256,6 +257,77 @@ describe(
       expect(r.code).toBe(0);
       expect(fake.commands().filter((c) => /^stack output.*--stack global/.test(c))).toEqual([]);
       expect(ups(fake)).toHaveLength(1);
+    });
+
+    it("platform delegation: 0 for a delegated zone, 2 naming the NS record otherwise", async () => {
+      const { cli } = setup();
+      const ns = ZONE_NS.join(",");
+      const ok = await cli(
+        ["delegation", "--zone", "platform.example.com", "--name-servers", ns],
+        dnsEnv,
+      );
+      expect([ok.code, ok.stdout.trim()]).toEqual([
+        0,
+        "platform.example.com is delegated to its zone's name servers",
+      ]);
+      const no = await cli(
+        ["delegation", "--zone", "new.example.com", "--name-servers", ns],
+        dnsEnv,
+      );
+      expect(no.code).toBe(2);
+      expect(no.stderr).toContain("platform delegation: new.example.com is not delegated");
+      const empty = await cli(
+        ["delegation", "--zone", "new.example.com", "--name-servers", ","],
+        dnsEnv,
+      );
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toContain('--name-servers ",": expected a comma-separated list');
+    });
+
+    it("the deploy workflow's steps, as written: read the global zone, then check it", async () => {
+      const { fake, cli, env } = setup();
+      fake.stack("global", globalOutputs("new.example.com"));
+      type Step = { id?: string; run?: string; env?: Record<string, string> };
+      const workflow = parse(
+        fs.readFileSync(path.join(root, ".github/workflows/stack.yml"), "utf8"),
+      ) as {
+        jobs: { run: { steps: Step[] } };
+      };
+      const steps = workflow.jobs.run.steps;
+      const read = steps.find((s) => s.id === "zone");
+      const check = steps.find((s) => s.run?.includes("platform -- delegation"));
+      const githubOutput = path.join(fake.state, "github-output");
+      // GitHub's bash steps: bash --noprofile --norc -eo pipefail {0}.
+      const r = spawnSync(
+        "bash",
+        ["--noprofile", "--norc", "-eo", "pipefail", "-c", read?.run ?? ""],
+        {
+          cwd: root,
+          env: { ...env(), GLOBAL_STACK: "global", GITHUB_OUTPUT: githubOutput },
+          encoding: "utf8",
+        },
+      );
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+      const outputs = Object.fromEntries(
+        fs
+          .readFileSync(githubOutput, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+      );
+      expect(outputs).toEqual({ name: "new.example.com", "name-servers": ZONE_NS.join(",") });
+      // The check step's command line, its variables filled in from those outputs.
+      expect(check?.run).toBe(
+        'npm run --silent platform -- delegation --zone "$ZONE" --name-servers "$NAME_SERVERS"',
+      );
+      const refused = await cli(
+        ["delegation", "--zone", outputs.name, "--name-servers", outputs["name-servers"]],
+        dnsEnv,
+      );
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        `add an NS record for new.example.com in its parent zone with ${ZONE_NS.join(", ")}`,
+      );
     });
   },
 );

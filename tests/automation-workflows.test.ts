@@ -118,8 +118,10 @@ describe("workflows", () => {
     const called = runs(wf).flatMap((r) =>
       [...r.matchAll(/npm run(?:\s+--?[\w-]+)*\s+([\w:-]+)/g)].map((m) => m[1]),
     );
-    // The stack workflow runs pulumi only; the others run the project's scripts.
-    expect(called.length > 0).toBe(file !== "stack.yml");
+    // The stack workflow runs pulumi, and the platform CLI's delegation check; the others run
+    // the project's scripts.
+    if (file === "stack.yml") expect(called).toEqual(["platform"]);
+    else expect(called.length).toBeGreaterThan(0);
     expect(called.filter((s) => !scripts.includes(s))).toEqual([]);
     // Every other command is npm itself, the pulumi CLI, or shell plumbing: no npx tools.
     expect(runs(wf).filter((r) => /\bnpx\b/.test(r))).toEqual([]);
@@ -208,6 +210,21 @@ describe("workflows", () => {
     // Waiting for the replicated images comes before the up of a region.
     expect(at("wait-for-images.sh")).toBeGreaterThan(0);
     expect(at("wait-for-images.sh")).toBeLessThan(at("exec pulumi up"));
+    // So does the delegation check, on the zone the global stack exports, without secrets.
+    const read = steps[at("pulumi stack output --stack")];
+    const check = steps[at("platform -- delegation")];
+    expect(read.id).toBe("zone");
+    expect(read.run).toContain('"${GLOBAL_STACK:?}"');
+    expect(read.env?.GLOBAL_STACK).toBe("${{ inputs.global-stack }}");
+    expect(check.env).toEqual({
+      ZONE: "${{ steps.zone.outputs.name }}",
+      NAME_SERVERS: "${{ steps.zone.outputs.name-servers }}",
+    });
+    for (const step of [read, check]) {
+      expect(step.if).toBe("${{ inputs.operation == 'up' && inputs.region != '' }}");
+    }
+    expect(at("pulumi stack output --stack")).toBeLessThan(at("platform -- delegation"));
+    expect(at("platform -- delegation")).toBeLessThan(at("wait-for-images.sh"));
     expect(run.environment).toBe("${{ inputs.environment }}");
     expect(run["timeout-minutes"]).toBe("${{ inputs.timeout-minutes }}");
   });
@@ -327,6 +344,7 @@ describe("workflows", () => {
     expect(withSecrets.map((s) => s.name)).toEqual([
       "Does the stack exist?",
       "pulumi preview",
+      "Read the global stack's zone",
       "Wait for the release images in ${{ inputs.region }}",
       "Select the stack, creating it on its first deploy",
       "pulumi up",

@@ -18,7 +18,11 @@ import * as path from "node:path";
 import { StackNotFoundError } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
-import { checkRegionDelegation, dnsServersFromEnv } from "../automation/delegation";
+import {
+  checkDelegation,
+  checkRegionDelegation,
+  dnsServersFromEnv,
+} from "../automation/delegation";
 import { registerEvacuationCommands } from "../automation/evacuate";
 import {
   findAwsCredentials,
@@ -278,6 +282,39 @@ async function cancel(options: CliOptions): Promise<number> {
 }
 
 /**
+ * `platform delegation`: 0 when the parent delegates the zone to exactly its name servers, or
+ * when DNS cannot be asked (a warning); 2 when it does not (the region's certificates would wait).
+ * PLATFORM_DNS_SERVERS names the resolvers to ask.
+ */
+async function delegation(options: {
+  zone: string;
+  nameServers: string;
+  json?: boolean;
+}): Promise<number> {
+  const nameServers = options.nameServers.split(/[\s,]+/).filter((s) => s.length > 0);
+  if (nameServers.length === 0) {
+    process.stderr.write(
+      `platform delegation: --name-servers "${options.nameServers}": expected a comma-separated list\n`,
+    );
+    return EXIT_CANNOT_START;
+  }
+  const result = await checkDelegation(options.zone, nameServers, {
+    servers: dnsServersFromEnv(),
+  });
+  if (options.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (result.status === "delegated") {
+    if (options.json !== true) process.stdout.write(`${result.message}\n`);
+    return 0;
+  }
+  if (result.status === "unresolvable") {
+    process.stderr.write(`platform delegation: warning: ${result.message}\n`);
+    return 0;
+  }
+  process.stderr.write(`platform delegation: ${result.message}\n`);
+  return EXIT_CANNOT_START;
+}
+
+/**
  * The plan CI turns into jobs: `global` (or null), the first region wave as `canary`, every
  * later region stack as `rest`, and the home region (where images are pushed).
  */
@@ -433,6 +470,18 @@ Examples:
         process.stderr.write(`platform oidc-trust: ${(e as Error).message}\n`);
         process.exitCode = EXIT_CANNOT_START;
       }
+    });
+  program
+    .command("delegation")
+    .description(
+      "check that the parent zone delegates --zone to exactly --name-servers (the global " +
+        "stack's zoneName and nameServers outputs); used by the deploy workflow before a region's up",
+    )
+    .requiredOption("--zone <name>", "the hosted zone's domain (zoneName)")
+    .requiredOption("--name-servers <list>", "comma-separated name servers (nameServers)")
+    .option("--json", "the result as one JSON line")
+    .action(async (options: { zone: string; nameServers: string; json?: boolean }) => {
+      process.exitCode = await delegation(options);
     });
   // Region evacuation (automation/evacuate.ts).
   registerEvacuationCommands(program, DEFAULT_PROJECT_DIR);
