@@ -9,6 +9,8 @@ import * as readline from "node:readline";
 import type { Readable } from "node:stream";
 import {
   errorMessage,
+  protectedResources,
+  ProtectedResourcesError,
   runWaves,
   type ChangeSummary,
   type Operation,
@@ -35,7 +37,18 @@ export function automationExecutor(operations: () => StackOperations): Executor 
   return async ({ operation, waves, signal, emit }) => {
     if (operation === "plan") throw new Error("the plan is not an Automation API operation");
     const op: Operation = operation;
-    await runWaves(operations(), op, waves, { signal, onEvent: emit });
+    const stackOperations = operations();
+    // As the library's runPlatform does: a destroy first lists every protected resource of its
+    // stacks and deletes nothing if there is one. The engine would stop only when it reached
+    // one, after the stacks and resources before it were gone (Pulumi's `protect` option).
+    if (op === "destroy") {
+      const found = await protectedResources(
+        stackOperations,
+        waves.flatMap((w) => w.stacks),
+      );
+      if (found.length > 0) throw new ProtectedResourcesError(found);
+    }
+    await runWaves(stackOperations, op, waves, { signal, onEvent: emit });
   };
 }
 

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTokens, sha256Hex, TokensFileError } from "../portal/auth";
 import { portalConfig, PortalConfigError } from "../portal/config";
+import { MemoryStackOperations, type StackTarget } from "../automation";
 import { automationExecutor } from "../portal/executors";
 import type { RunRecord } from "../portal/types";
 import { PROJECT_DIR } from "./fixtures";
@@ -375,6 +376,37 @@ describe("runs", () => {
       expect((await broken.call("/api/stacks")).status).toBe(200);
     } finally {
       await broken.portal.close();
+    }
+  });
+
+  it("a destroy of stacks holding protected resources fails before deleting anything", async () => {
+    const urn = "urn:pulumi:eu-central-1::platform::aws:kms/key:Key::region-key";
+    class Protected extends MemoryStackOperations {
+      protectedResources(target: StackTarget) {
+        return Promise.resolve(
+          target.stack === "eu-central-1" ? [{ stack: target.stack, urn }] : [],
+        );
+      }
+    }
+    const operations = new Protected();
+    const guarded = await startPortal({ operations });
+    try {
+      const stacks = ["us-east-1", "eu-central-1"];
+      const r = await guarded.call("/api/runs", {
+        json: { operation: "destroy", stacks, confirm: stacks },
+        role: "admin",
+      });
+      expect(r.status).toBe(202);
+      const run = await json<RunRecord>(r);
+      await guarded.portal.runs.settled(run.id);
+      const got = await json<RunRecord>(await guarded.call(`/api/runs/${run.id}`));
+      expect(got.status).toBe("failed");
+      expect(got.error).toContain("destroy refused before deleting anything");
+      expect(got.error).toContain(`[eu-central-1] ${urn}`);
+      expect(got.results.map((s) => s.status)).toEqual(["pending", "pending"]);
+      expect(operations.calls).toEqual([]);
+    } finally {
+      await guarded.portal.close();
     }
   });
 
