@@ -1,14 +1,26 @@
 /**
- * Whether a new hosted zone is delegated: the parent zone must answer NS for the domain with the
- * name servers Route 53 assigned to the zone, or ACM DNS validation and the health checks never
- * see the zone's records
+ * Whether a new hosted zone is delegated: the parent zone must hold an NS record for the domain
+ * naming the name servers Route 53 assigned to the zone, or nothing resolves in the zone and ACM
+ * DNS validation never sees its validation records
  * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/CreatingNewSubdomain.html).
  *
- * Resolution goes through `node:dns` (the system's resolvers, or the servers given), so a check
- * run where DNS cannot be reached says so instead of failing the deploy on its own: the caller
- * decides what an unresolvable answer means.
+ * The check asks a recursive resolver (the system's, or the servers given) for the domain's NS
+ * records. Once the parent delegates, the resolver follows the referral and answers with the
+ * zone's own NS record set, which Route 53 creates with the zone's four name servers
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html); so the answer
+ * must be exactly those. Resolver error codes (https://nodejs.org/api/dns.html#error-codes):
+ *  - ENOTFOUND (NXDOMAIN) or ENODATA: nothing delegates the domain;
+ *  - ESERVFAIL: the parent delegates to servers that do not answer for the zone (the NS record
+ *    names an older zone's name servers: a recreated zone gets new ones,
+ *    https://docs.aws.amazon.com/Route53/latest/APIReference/API_DeleteHostedZone.html), or the
+ *    zone's DNSSEC chain does not validate: either way nothing resolves there;
+ *  - anything else (ETIMEOUT, ECONNREFUSED, EREFUSED, ...): DNS could not be asked, which the
+ *    caller decides about.
+ * Resolvers cache NS answers for the record's TTL (Route 53's zone NS record: 2 days), so a
+ * corrected delegation can take that long to show.
  */
 import { promises as dns } from "node:dns";
+import { isIP } from "node:net";
 import { globalOutputsSchema } from "../lib/contract";
 import { PreflightError } from "./preflight";
 import type { Operation, StackTarget } from "./types";
@@ -29,7 +41,10 @@ export interface DelegationResult {
 export type NsLookup = (domain: string) => Promise<string[]>;
 
 export interface DelegationOptions {
-  /** @default the system's resolvers - DNS servers (`host` or `host:port`) to ask instead */
+  /**
+   * @default the system's resolvers - recursive resolvers to ask instead: IP addresses, with an
+   * optional port (`1.1.1.1`, `127.0.0.1:5353`, `[2606:4700::1111]:53`), as dns.setServers takes
+   */
   readonly servers?: readonly string[];
   /** @default node:dns resolveNs - for tests and other transports */
   readonly lookup?: NsLookup;
@@ -65,6 +80,17 @@ export async function checkDelegation(
     if (code === "ENOTFOUND" || code === "ENODATA") {
       // The parent answered: nothing delegates the domain yet.
       found = [];
+    } else if (code === "ESERVFAIL") {
+      return {
+        domain: zone,
+        status: "mismatch",
+        expected,
+        found: [],
+        message:
+          `${zone} does not resolve (SERVFAIL): its parent zone's NS record names servers that ` +
+          `do not answer for it (an older zone's name servers?), or its DNSSEC chain does not ` +
+          `validate; set the parent's NS record to ${expected.join(", ")}`,
+      };
     } else {
       return {
         domain: zone,
@@ -94,9 +120,10 @@ export async function checkDelegation(
     message:
       found.length === 0
         ? `${zone} is not delegated: add an NS record for ${zone} in its parent zone with ${expected.join(", ")}`
-        : `${zone} is delegated elsewhere: the parent zone's NS record names ${found.join(", ")}` +
+        : `${zone} is delegated elsewhere: DNS answers its NS with ${found.join(", ")}` +
           `${missing.length ? `; missing ${missing.join(", ")}` : ""}${extra.length ? `; not the zone's: ${extra.join(", ")}` : ""}` +
-          `; set it to ${expected.join(", ")}`,
+          `; set the parent zone's NS record to ${expected.join(", ")} (resolvers may keep ` +
+          `the old answer for its TTL)`,
   };
 }
 
@@ -123,8 +150,9 @@ const SKIP_HINT = "(to deploy anyway: --no-delegation-check)";
 
 /**
  * The platform CLI's preflight for `up` of region stacks: their certificates validate through
- * the global stack's zone (ACM DNS validation) and Route 53 health checks resolve names in it,
- * which wait until the parent zone delegates to the zone's name servers. Refuses (PreflightError,
+ * the global stack's zone (ACM DNS validation; `aws.acm.CertificateValidation` waits for it, and
+ * ACM itself gives up after 72 hours), which resolves nothing until the parent zone delegates to
+ * the zone's name servers. Refuses (PreflightError,
  * exit 2) when the global stack was never deployed or its zone is not delegated; warns and goes
  * on when DNS cannot be asked. Returns what DNS answered, or `undefined` when it does not apply.
  */
@@ -148,15 +176,15 @@ export async function checkRegionDelegation(
   if (!zone.success) {
     const keys = zone.error.issues.map((i) => i.path.join(".")).join(", ");
     throw new PreflightError(
-      `stack ${global} has no usable ${keys} output (a stack never deployed, or deployed by an ` +
-        `older program): ${firstGlobal} ${SKIP_HINT}`,
+      `stack ${global} has no usable ${keys} output (a stack never deployed, deployed by an ` +
+        `older program, or a private zone, which has no name servers): ${firstGlobal} ${SKIP_HINT}`,
     );
   }
   const result = await checkDelegation(zone.data.zoneName, zone.data.nameServers, input.dns);
   if (result.status === "mismatch") {
     throw new PreflightError(
-      `${result.message}. The region stacks' certificates (ACM DNS validation) and health ` +
-        `checks would wait for it ${SKIP_HINT}`,
+      `${result.message}. The region stacks' certificates would wait in ACM DNS validation ` +
+        `${SKIP_HINT}`,
     );
   }
   if (result.status === "unresolvable") {
@@ -168,8 +196,31 @@ export async function checkRegionDelegation(
   return result;
 }
 
-/** `PLATFORM_DNS_SERVERS`: comma-separated DNS servers (`host` or `host:port`) to ask instead. */
+/** Whether dns.setServers takes the entry: an IP address, with a port (`[v6]:port` for IPv6). */
+function isServerAddress(entry: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+  const v4 = /^([\d.]+)(?::(\d{1,5}))?$/.exec(entry);
+  const port = bracketed?.[2] ?? v4?.[2];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return false;
+  if (bracketed) return isIP(bracketed[1]) === 6;
+  if (v4) return isIP(v4[1]) === 4;
+  return isIP(entry) === 6;
+}
+
+/**
+ * `PLATFORM_DNS_SERVERS`: comma-separated recursive resolvers to ask instead of the system's;
+ * `PreflightError` naming the entry when one is not an address dns.setServers accepts
+ * (https://nodejs.org/api/dns.html#dnssetserversservers).
+ */
 export function dnsServersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
   const servers = (env.PLATFORM_DNS_SERVERS ?? "").split(/[\s,]+/).filter((s) => s.length > 0);
+  const bad = servers.filter((s) => !isServerAddress(s));
+  if (bad.length > 0) {
+    throw new PreflightError(
+      `PLATFORM_DNS_SERVERS: ${bad.map((b) => `"${b}"`).join(", ")}: not a resolver address; ` +
+        `expected IP addresses of recursive resolvers, each with an optional port (1.1.1.1, ` +
+        `127.0.0.1:5353, [2606:4700::1111]:53), separated by commas`,
+    );
+  }
   return servers.length > 0 ? servers : undefined;
 }

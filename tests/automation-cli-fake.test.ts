@@ -276,6 +276,14 @@ describe(
       );
       expect(no.code).toBe(2);
       expect(no.stderr).toContain("platform delegation: new.example.com is not delegated");
+      const bad = await cli(
+        ["delegation", "--zone", "platform.example.com", "--name-servers", ns],
+        { ...dnsEnv, PLATFORM_DNS_SERVERS: "dns.example.com" },
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(
+        'PLATFORM_DNS_SERVERS: "dns.example.com": not a resolver address',
+      );
       const empty = await cli(
         ["delegation", "--zone", "new.example.com", "--name-servers", ","],
         dnsEnv,

@@ -25,6 +25,7 @@ beforeAll(async () => {
       "old.example.com": ["ns-1.awsdns-01.org", "ns1.registrar.example"],
     },
     ["slow.example.com"],
+    ["lame.example.com"],
   );
   await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
   servers = [`127.0.0.1:${server.address().port}`];
@@ -52,6 +53,16 @@ describe("checkDelegation", () => {
     expect(result.status).toBe("mismatch");
     expect(result.message).toContain("missing ns-2.awsdns-02.net, ns-3.awsdns-03.com");
     expect(result.message).toContain("not the zone's: ns1.registrar.example");
+  });
+
+  it("says a delegation to servers that do not answer (SERVFAIL) is not working", async () => {
+    const result = await checkDelegation("lame.example.com", ZONE_NS, { servers });
+    expect(result.status).toBe("mismatch");
+    expect(result.message).toBe(
+      `lame.example.com does not resolve (SERVFAIL): its parent zone's NS record names servers ` +
+        `that do not answer for it (an older zone's name servers?), or its DNSSEC chain does not ` +
+        `validate; set the parent's NS record to ${ZONE_NS.join(", ")}`,
+    );
   });
 
   it("reports unresolvable when DNS does not answer", async () => {
@@ -149,7 +160,19 @@ describe("checkRegionDelegation: the platform CLI's preflight for an up of regio
     );
   });
 
+  it.each(["dns.example.com", "1.1.1.1:99999", "1.1.1", "[1.1.1.1]:53", "[::1]:0"])(
+    "refuses PLATFORM_DNS_SERVERS=%s, naming it and the form expected",
+    (entry) => {
+      const read = () => dnsServersFromEnv({ PLATFORM_DNS_SERVERS: `1.1.1.1,${entry}` });
+      expect(read).toThrow(PreflightError);
+      expect(read).toThrow(`PLATFORM_DNS_SERVERS: "${entry}": not a resolver address`);
+    },
+  );
+
   it("reads PLATFORM_DNS_SERVERS as a list of servers", () => {
+    expect(
+      dnsServersFromEnv({ PLATFORM_DNS_SERVERS: "[2606:4700::1111]:53,2606:4700::1001" }),
+    ).toEqual(["[2606:4700::1111]:53", "2606:4700::1001"]);
     expect(dnsServersFromEnv({ PLATFORM_DNS_SERVERS: "1.1.1.1, 127.0.0.1:5353" })).toEqual([
       "1.1.1.1",
       "127.0.0.1:5353",

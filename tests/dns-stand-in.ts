@@ -1,6 +1,7 @@
 /**
  * A UDP DNS server for tests of the delegation check: NS answers from a table in RFC 1035 wire
- * format (section 4.1), NXDOMAIN for other names, and no answer at all for `silent` names.
+ * format (section 4.1), NXDOMAIN for other names, SERVFAIL (RCODE 2) for `failing` names, and no
+ * answer at all for `silent` names.
  */
 import * as dgram from "node:dgram";
 
@@ -26,15 +27,21 @@ function readQuestion(msg: Buffer): { name: string; end: number } {
 }
 
 /** A UDP DNS server: NS answers from `zones`, NXDOMAIN for others, silence for `silent`. */
-export function dnsStandIn(zones: Record<string, string[]>, silent: string[]) {
+export function dnsStandIn(
+  zones: Record<string, string[]>,
+  silent: string[],
+  failing: string[] = [],
+) {
   const socket = dgram.createSocket("udp4");
   socket.on("message", (msg, peer) => {
     const { name, end } = readQuestion(msg);
     if (silent.includes(name)) return;
-    const answers = zones[name] ?? [];
+    const answers = failing.includes(name) ? [] : (zones[name] ?? []);
     const header = Buffer.alloc(12);
     msg.copy(header, 0, 0, 2); // id
-    header.writeUInt16BE(0x8180 | (zones[name] ? 0 : 3), 2); // response, RD+RA, NXDOMAIN or not
+    // Response, RD+RA, and the RCODE: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN (RFC 1035 4.1.1).
+    const rcode = failing.includes(name) ? 2 : zones[name] ? 0 : 3;
+    header.writeUInt16BE(0x8180 | rcode, 2);
     header.writeUInt16BE(1, 4); // one question
     header.writeUInt16BE(answers.length, 6);
     const records = answers.map((ns) => {

@@ -148,3 +148,19 @@ describe("npm run images", () => {
     expect(main(["--bundle", "--service", "svc-x"])).toBe(2);
   });
 });
+
+describe("the template's image (a service without a directory of its own)", () => {
+  const from = (dir: string) =>
+    parseDockerfile(readFileSync(path.join(dir, "Dockerfile"), "utf8")).filter(
+      (i) => i.op === "FROM",
+    );
+
+  it("starts from the services' base, pinned by the same digest, and runs as their uid", () => {
+    const template = path.join(ROOT, "services", "template");
+    expect(from(template)).toEqual(from(serviceDir(ROOT, SERVICES[0])));
+    const users = parseDockerfile(readFileSync(path.join(template, "Dockerfile"), "utf8")).filter(
+      (i) => i.op === "USER",
+    );
+    expect(users.at(-1)?.args).toBe(`${RUN_AS}:${RUN_AS}`);
+  });
+});

@@ -101,7 +101,7 @@ export const PREFLIGHT_CHECKS: PreflightCheck[] = [
   // Region stacks wait on ACM DNS validation in the global stack's zone: refuse an up of regions
   // whose zone the parent does not delegate (automation/delegation.ts).
   async ({ operation, projectDir, waves, operations, options }) => {
-    if (options.delegationCheck === false) return;
+    if (operation !== "up" || options.delegationCheck === false) return;
     const globalStack = targetsFromProject(loadProject(projectDir)).global;
     await checkRegionDelegation({
       operation,
@@ -298,9 +298,15 @@ async function delegation(options: {
     );
     return EXIT_CANNOT_START;
   }
-  const result = await checkDelegation(options.zone, nameServers, {
-    servers: dnsServersFromEnv(),
-  });
+  let servers: string[] | undefined;
+  try {
+    servers = dnsServersFromEnv();
+  } catch (e) {
+    if (!(e instanceof PreflightError)) throw e;
+    process.stderr.write(`platform delegation: ${e.message}\n`);
+    return EXIT_CANNOT_START;
+  }
+  const result = await checkDelegation(options.zone, nameServers, { servers });
   if (options.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
   if (result.status === "delegated") {
     if (options.json !== true) process.stdout.write(`${result.message}\n`);
