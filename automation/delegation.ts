@@ -58,6 +58,15 @@ function defaultLookup(servers: readonly string[] | undefined): NsLookup {
   return (domain) => resolver.resolveNs(domain);
 }
 
+/** The step to take before the region stacks, as the plan and the platform CLI print it. */
+export function delegationLine(
+  stack: string,
+  zone: string,
+  nameServers: readonly string[],
+): string {
+  return `delegate ${zone} (stack ${stack}): NS in its parent zone -> ${nameServers.join(" ")}`;
+}
+
 /** Asks DNS for the domain's NS records and compares them with the zone's name servers. */
 export async function checkDelegation(
   domain: string,

@@ -4,6 +4,7 @@
  *   and finished stacks printed above it as they happen;
  * - log (a pipe, a CI log): one line per notable event, nothing redrawn.
  */
+import { delegationLine } from "./delegation";
 import type { ChangeSummary, PlatformEvent, RunResult, StackResult } from "./types";
 
 const SYMBOLS: Readonly<Record<string, string>> = {
@@ -71,6 +72,16 @@ export function formatSummary(result: RunResult): string[] {
     for (const s of result.stacks.filter((x) => Object.keys(x.outputs).length > 0)) {
       lines.push(`outputs of ${s.stack}:`);
       for (const [k, v] of Object.entries(s.outputs)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
+    }
+  }
+  if (result.operation === "up") {
+    // The global stack's zone answers nothing until its parent delegates to it (README: "First
+    // deploy"): say so after the up that created it, as the plan does before.
+    for (const s of result.stacks.filter((x) => x.status === "succeeded")) {
+      const { zoneName, nameServers } = s.outputs;
+      if (typeof zoneName !== "string" || !Array.isArray(nameServers)) continue;
+      if (nameServers.length === 0) continue;
+      lines.push(delegationLine(s.stack, zoneName, nameServers.map(String)));
     }
   }
   return lines;

@@ -4,6 +4,7 @@
  * and the health checks would wait forever
  * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/CreatingNewSubdomain.html).
  */
+import { delegationLine } from "../automation/delegation";
 import type { PlanResult } from "./plan";
 
 export interface Delegation {
@@ -28,8 +29,5 @@ export function delegations(result: PlanResult): Delegation[] {
 
 /** What the plan prints: one line per zone, the step to take before the region stacks. */
 export function delegationLines(result: PlanResult): string[] {
-  return delegations(result).map(
-    (d) =>
-      `delegate ${d.zone} (stack ${d.stack}): NS in its parent zone -> ${d.nameServers.join(" ")}`,
-  );
+  return delegations(result).map((d) => delegationLine(d.stack, d.zone, d.nameServers));
 }

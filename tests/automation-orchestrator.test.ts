@@ -472,6 +472,38 @@ describe("ProgressReporter (log mode)", () => {
 });
 
 describe("formatSummary", () => {
+  it("after an up that exports a zone, says which NS record its parent needs", () => {
+    const ns = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"];
+    const global: StackResult = {
+      stack: "global",
+      role: "global",
+      operation: "up",
+      status: "succeeded",
+      wave: 0,
+      changes: { create: 1 },
+      outputs: { zoneName: "platform.example.com", nameServers: ns },
+      durationMs: 0,
+    };
+    const lines = formatSummary({
+      operation: "up",
+      ok: true,
+      waves: [["global"]],
+      stacks: [global],
+      durationMs: 0,
+    });
+    expect(lines.at(-1)).toBe(
+      "delegate platform.example.com (stack global): NS in its parent zone -> " + ns.join(" "),
+    );
+    const refreshed = formatSummary({
+      operation: "refresh",
+      ok: true,
+      waves: [["global"]],
+      stacks: [{ ...global, operation: "refresh" }],
+      durationMs: 0,
+    });
+    expect(refreshed.filter((l) => l.startsWith("delegate"))).toEqual([]);
+  });
+
   it("keeps every line of a failed stack's error under its row", () => {
     const failed: StackResult = {
       stack: "global",
