@@ -81,6 +81,19 @@ export const EKS_VERSIONS = {
 } as const satisfies Record<string, SupportRow>;
 export type EksVersion = keyof typeof EKS_VERSIONS;
 
+const NODE_RELEASES_SOURCE = "https://github.com/nodejs/Release#release-schedule";
+
+/**
+ * Node.js release lines, for what runs outside Lambda: the pipelines' runners (setup-node) and
+ * the services' images. `ends` is the line's end of life, after which it gets no security fixes.
+ */
+export const NODE_RELEASES = {
+  "20": { ends: "2026-04-30", then: {}, source: NODE_RELEASES_SOURCE, checked: "2026-12-02" },
+  "22": { ends: "2027-04-30", then: {}, source: NODE_RELEASES_SOURCE, checked: "2026-12-02" },
+  "24": { ends: "2028-04-30", then: {}, source: NODE_RELEASES_SOURCE, checked: "2026-12-02" },
+} as const satisfies Record<string, SupportRow>;
+export type NodeRelease = keyof typeof NODE_RELEASES;
+
 /** The runtime the platform's Lambda functions use: a row of the table, checked by the compiler. */
 export const LAMBDA_NODE_RUNTIME: LambdaRuntime = "nodejs24.x";
 /** The Kubernetes version new clusters get when a stack file does not set one. */

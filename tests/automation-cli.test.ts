@@ -31,11 +31,11 @@ function platform(
     PATH,
     HOME: scratch,
     PULUMI_HOME: path.join(scratch, "pulumi-home"),
-    npm_config_cache: path.join(scratch, "npm-cache"),
-    npm_config_update_notifier: "false",
     ...opts.env,
   };
-  const r = spawnSync("npx", ["tsx", "tools/platform.ts", ...args], {
+  // Node.js itself runs tsx: PATH holds node's directory only, which need not hold npx.
+  const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
+  const r = spawnSync(process.execPath, [tsx, "tools/platform.ts", ...args], {
     cwd: root,
     env,
     encoding: "utf8",

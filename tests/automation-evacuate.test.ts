@@ -216,14 +216,14 @@ describe("the platform CLI", () => {
   const cli = (args: string[]) => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), "platform-evacuate-"));
     dirs.push(home);
-    const r = spawnSync("npx", ["tsx", "tools/platform.ts", ...args], {
-      cwd: path.resolve(__dirname, ".."),
+    const root = path.resolve(__dirname, "..");
+    const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
+    const r = spawnSync(process.execPath, [tsx, "tools/platform.ts", ...args], {
+      cwd: root,
       // Only node on PATH: no Pulumi CLI, whatever this machine has.
       env: {
         PATH: path.dirname(process.execPath),
         HOME: home,
-        npm_config_cache: path.join(home, "npm-cache"),
-        npm_config_update_notifier: "false",
       },
       encoding: "utf8",
     });

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { serviceSchema } from "../lib/config/schema";
+import { NODE_RELEASES, SUPPORT_WARNING_DAYS, daysUntil } from "../lib/support-dates";
 import { releaseImages } from "../tools/images";
 import { DEPLOY_ROLE_MAX_SESSION_SECONDS, trustedSubjects } from "../automation/oidc";
 
@@ -125,6 +126,19 @@ describe("workflows", () => {
     expect(called.filter((s) => !scripts.includes(s))).toEqual([]);
     // Every other command is npm itself, the pulumi CLI, or shell plumbing: no npx tools.
     expect(runs(wf).filter((r) => /\bnpx\b/.test(r))).toEqual([]);
+  });
+
+  it.each(files)("%s runs a Node.js release line that is not near its end of life", (file) => {
+    const versions = [...raw(file).matchAll(/^\s*node-version:\s*(\S+)\s*$/gm)].map((m) => m[1]);
+    expect(versions.length).toBeGreaterThan(0);
+    for (const version of versions) {
+      const row = NODE_RELEASES[version as keyof typeof NODE_RELEASES];
+      expect(row, `node-version ${version} is a line of the dated table`).toBeDefined();
+      // As of the day the table was checked (lib/support-dates.ts), like the plan's flag.
+      expect(daysUntil(row.ends, new Date(`${row.checked}T12:00:00Z`))).toBeGreaterThan(
+        SUPPORT_WARNING_DAYS,
+      );
+    }
   });
 
   it.each(files)("%s pins every action by commit SHA, naming its version", (file) => {

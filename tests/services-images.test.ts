@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RUN_AS } from "../components/mesh/workload";
+import { daysUntil, NODE_RELEASES, SUPPORT_WARNING_DAYS } from "../lib/support-dates";
 import { BUNDLE, bundleService, main, serviceDir } from "../tools/images";
 import { regionConfig } from "./mesh-fixtures";
 import { until } from "./services-helpers";
@@ -55,6 +56,16 @@ describe.each(SERVICES)("the image of %s", (service) => {
   it("starts from one base image, pinned by digest", () => {
     expect(all("FROM")).toHaveLength(1);
     expect(all("FROM")[0].args).toMatch(/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
+  });
+
+  it("runs a Node.js release line that is not near its end of life", () => {
+    const line = /\/node:(\d+)[-.@]/.exec(all("FROM")[0].args)?.[1];
+    const row = NODE_RELEASES[line as keyof typeof NODE_RELEASES];
+    expect(row, `node:${line} is a line of the dated table`).toBeDefined();
+    // As of the day the table was checked (lib/support-dates.ts), like the plan's flag.
+    expect(daysUntil(row.ends, new Date(`${row.checked}T12:00:00Z`))).toBeGreaterThan(
+      SUPPORT_WARNING_DAYS,
+    );
   });
 
   it("runs as the Deployment's non-root uid", () => {

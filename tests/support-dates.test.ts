@@ -7,6 +7,7 @@ import { CHARTS, CLUSTER_AUTOSCALER_CHARTS } from "../components/region/charts";
 import {
   DEFAULT_EKS_VERSION,
   EKS_VERSIONS,
+  NODE_RELEASES,
   LAMBDA_NODE_RUNTIME,
   LAMBDA_RUNTIMES,
   SUPPORT_WARNING_DAYS,
@@ -23,10 +24,15 @@ const CHECKED = new Date("2026-12-01T12:00:00Z");
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
 describe("the dated table", () => {
-  it("gives every row a date, an AWS source and the day it was checked", () => {
+  it("gives every row a date, its publisher's source and the day it was checked", () => {
     for (const row of [...Object.values(LAMBDA_RUNTIMES), ...Object.values(EKS_VERSIONS)]) {
       expect(row.ends).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(row.source).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
+      expect(row.checked).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+    for (const row of Object.values(NODE_RELEASES)) {
+      expect(row.ends).toMatch(/^\d{4}-04-30$/);
+      expect(row.source).toBe("https://github.com/nodejs/Release#release-schedule");
       expect(row.checked).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
   });
