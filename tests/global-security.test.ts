@@ -101,6 +101,29 @@ describe("the committed global stack", async () => {
     expect(sids(doc(replica.inputs.policy))).not.toContain("AllowCloudTrailToEncryptLogs");
   });
 
+  it("lets CloudTrail assume the logs role without the conditions that role does not support", () => {
+    // AWS: the CloudWatch Logs delivery role "doesn't support the use of aws:SourceArn and
+    // aws:SourceAccount" (cloudtrail-required-policy-for-cloudwatch-logs.html); with them,
+    // CreateTrail cannot assume it.
+    const role = one(ev.records, "aws:iam/role:Role", "platform-trail-logs");
+    expect(doc(role.inputs.assumeRolePolicy).Statement).toEqual([
+      {
+        Sid: "AssumedByCloudTrail",
+        Effect: "Allow",
+        Principal: { Service: "cloudtrail.amazonaws.com" },
+        Action: "sts:AssumeRole",
+      },
+    ]);
+    const policy = one(ev.records, "aws:iam/rolePolicy:RolePolicy", "platform-trail-logs");
+    const group = one(ev.records, "aws:cloudwatch/logGroup:LogGroup", "platform-trail");
+    expect(doc(policy.inputs.policy).Statement).toEqual([
+      expect.objectContaining({
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `${String(group.outputs.arn)}:log-stream:*`,
+      }),
+    ]);
+  });
+
   it("keeps the trail bucket versioned, private, TLS-only, locked, archived then expired", () => {
     const bucket = one(ev.records, "aws:s3/bucket:Bucket", "platform-trail");
     expect(bucket.protect).toBe(true);

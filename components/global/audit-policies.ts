@@ -93,14 +93,21 @@ export function trailBucketPolicy(a: Account, bucketArn: Str, trail: Str): Polic
   );
 }
 
-/** CloudTrail assumes this role for this trail only, to deliver to CloudWatch Logs. */
-export function trailLogsTrust(a: Account, trail: Str): PolicyDocument {
+/**
+ * CloudTrail assumes this role to deliver to CloudWatch Logs. Without conditions: AWS documents
+ * that confused-deputy prevention does not apply to this role, which does not support
+ * aws:SourceArn and aws:SourceAccount
+ * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html),
+ * so a condition on them would make CloudTrail's AssumeRole, and so the trail's creation, fail.
+ * What the role may do is narrowed instead: the trail's log group only (trailLogsPolicy), and
+ * only principals of this account with iam:PassRole can hand it to a trail.
+ */
+export function trailLogsTrust(): PolicyDocument {
   return doc({
     Sid: "AssumedByCloudTrail",
     Effect: "Allow",
     Principal: { Service: "cloudtrail.amazonaws.com" },
     Action: "sts:AssumeRole",
-    Condition: { StringEquals: { "aws:SourceAccount": a.accountId, "aws:SourceArn": trail } },
   });
 }
 

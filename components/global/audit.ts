@@ -276,7 +276,7 @@ export class PlatformAudit extends pulumi.ComponentResource {
     );
     const logsRole = new aws.iam.Role(
       `${name}-trail-logs`,
-      { assumeRolePolicy: pulumi.jsonStringify(trailLogsTrust(a, trail)) },
+      { assumeRolePolicy: pulumi.jsonStringify(trailLogsTrust()) },
       o,
     );
     const logsPolicy = new aws.iam.RolePolicy(
