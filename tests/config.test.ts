@@ -115,6 +115,11 @@ describe("bad configuration is rejected with the stack, the key, the value and w
       'stack "us-east-1": config key platform:aurora.enabled = false: the home region\'s cluster is the global database\'s primary, which the secondaries of "eu-central-1" join; enable it here too',
     ],
     [
+      "a log retention CloudWatch Logs would reject",
+      set("eu-central-1", "platform:observability", { logRetentionDays: 100 }),
+      `stack "eu-central-1": config key platform:observability.logRetentionDays = 100: not a CloudWatch Logs retention value (allowed: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)`,
+    ],
+    [
       "a hand-typed global database identifier (the global stack creates it now)",
       set("eu-central-1", "platform:aurora", {
         enabled: false,

@@ -605,8 +605,8 @@ export const regionSchema = z
       .object({
         /** @default managed - Amazon Managed Service for Prometheus; in-cluster runs kube-prometheus */
         prometheus: z.enum(["managed", "in-cluster"]).default("managed"),
-        /** @default 90 */
-        logRetentionDays: z.number().int().min(1).default(90),
+        /** @default 90 - one of the values CloudWatch Logs accepts (LOG_RETENTION_DAYS) */
+        logRetentionDays: logRetentionDays.default(90),
         /** Who gets the alarms. */
         alarmEmails: z.array(z.string().email()).default([]),
       })
