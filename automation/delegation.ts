@@ -20,11 +20,13 @@
  * corrected delegation can take that long to show.
  */
 import { promises as dns } from "node:dns";
+import { StackNotFoundError } from "@pulumi/pulumi/automation";
+import { loadProject } from "../lib/config/project";
 import { isIP } from "node:net";
 import { globalOutputsSchema } from "../lib/contract";
 import { PreflightError } from "./preflight";
-import type { Operation, StackTarget } from "./types";
-import type { Wave } from "./waves";
+import type { Operation, StackOperations, StackTarget } from "./types";
+import { targetsFromProject, type Wave } from "./waves";
 
 export type DelegationStatus = "delegated" | "mismatch" | "unresolvable";
 
@@ -151,8 +153,8 @@ export interface RegionDelegationInput {
   /** The global stack's outputs; `undefined` when the stack does not exist yet. */
   readonly globalOutputs: () => Promise<Record<string, unknown> | undefined>;
   readonly dns?: DelegationOptions;
-  /** Receives the warning when DNS cannot be asked (the run goes on). */
-  readonly warn: (message: string) => void;
+  /** Receives the warning when DNS cannot be asked (the run goes on), and the global stack. */
+  readonly warn: (message: string, globalStack: string) => void;
 }
 
 const SKIP_HINT = "(to deploy anyway: --no-delegation-check)";
@@ -200,9 +202,40 @@ export async function checkRegionDelegation(
     input.warn(
       `${result.message}; deploying anyway (ACM validation waits until ${result.domain} is ` +
         `delegated to ${result.expected.join(", ")})`,
+      global,
     );
   }
   return result;
+}
+
+/**
+ * `checkRegionDelegation` for a project run through `StackOperations`: the project's global
+ * stack, its outputs read with an `outputs` operation (none when the stack does not exist).
+ */
+export async function checkProjectDelegation(input: {
+  readonly operation: Operation;
+  readonly waves: readonly Wave[];
+  readonly projectDir: string;
+  readonly operations: StackOperations;
+  readonly dns?: DelegationOptions;
+  readonly warn: (message: string, globalStack: string) => void;
+}): Promise<DelegationResult | undefined> {
+  if (input.operation !== "up") return undefined;
+  const globalStack = targetsFromProject(loadProject(input.projectDir)).global;
+  return checkRegionDelegation({
+    ...input,
+    globalStack,
+    globalOutputs: async () => {
+      try {
+        const signal = new AbortController().signal;
+        return (await input.operations.run(globalStack, "outputs", signal, () => undefined))
+          .outputs;
+      } catch (e) {
+        if (e instanceof StackNotFoundError) return undefined;
+        throw e;
+      }
+    },
+  });
 }
 
 /** Whether dns.setServers takes the entry: an IP address, with a port (`[v6]:port` for IPv6). */

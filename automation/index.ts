@@ -76,3 +76,13 @@ export {
   type PipelineRole,
   type RoleUse,
 } from "./oidc";
+export {
+  checkDelegation,
+  checkProjectDelegation,
+  checkRegionDelegation,
+  delegationLine,
+  dnsServersFromEnv,
+  type DelegationOptions,
+  type DelegationResult,
+  type DelegationStatus,
+} from "./delegation";

@@ -8,11 +8,13 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import type { Readable } from "node:stream";
 import {
+  checkProjectDelegation,
   errorMessage,
   protectedResources,
   ProtectedResourcesError,
   runWaves,
   type ChangeSummary,
+  type DelegationOptions,
   type Operation,
   type StackOperations,
   type StackTarget,
@@ -33,11 +35,34 @@ export interface RunExecution {
 /** Carries out a run; resolves when it is over (whatever its outcome), rejects when it cannot run. */
 export type Executor = (run: RunExecution) => Promise<void>;
 
-export function automationExecutor(operations: () => StackOperations): Executor {
+export interface AutomationExecutorOptions {
+  /**
+   * Before an up of region stacks, check that the global stack's zone is delegated, as the
+   * platform CLI does (automation/delegation.ts): the run fails naming the NS record to add;
+   * a warning (a diagnostic of the global stack) when DNS cannot be asked.
+   */
+  readonly delegation?: { readonly projectDir: string; readonly dns?: () => DelegationOptions };
+}
+
+export function automationExecutor(
+  operations: () => StackOperations,
+  options: AutomationExecutorOptions = {},
+): Executor {
   return async ({ operation, waves, signal, emit }) => {
     if (operation === "plan") throw new Error("the plan is not an Automation API operation");
     const op: Operation = operation;
     const stackOperations = operations();
+    if (options.delegation !== undefined) {
+      const { projectDir, dns } = options.delegation;
+      await checkProjectDelegation({
+        operation: op,
+        waves,
+        projectDir,
+        operations: stackOperations,
+        dns: dns?.(),
+        warn: (message, stack) => emit({ type: "diagnostic", stack, severity: "warning", message }),
+      });
+    }
     // As the library's runPlatform does: a destroy first lists every protected resource of its
     // stacks and deletes nothing if there is one. The engine would stop only when it reached
     // one, after the stacks and resources before it were gone (Pulumi's `protect` option).

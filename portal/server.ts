@@ -8,6 +8,7 @@ import * as path from "node:path";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import {
+  dnsServersFromEnv,
   AutomationStackOperations,
   findAwsCredentials,
   findPulumiCli,
@@ -138,6 +139,8 @@ export async function buildPortal(options: PortalOptions): Promise<Portal> {
         ? planExecutor({ projectDir })
         : automationExecutor(
             () => new AutomationStackOperations({ projectDir, pulumiRoot: findPulumiCli()?.root }),
+            // As the platform CLI: no up of regions whose zone is not delegated.
+            { delegation: { projectDir, dns: () => ({ servers: dnsServersFromEnv() }) } },
           ));
   const runs = new RunManager(store, {
     targets,

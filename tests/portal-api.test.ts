@@ -7,6 +7,7 @@ import { portalConfig, PortalConfigError } from "../portal/config";
 import { MemoryStackOperations, type StackTarget } from "../automation";
 import { automationExecutor } from "../portal/executors";
 import type { RunRecord } from "../portal/types";
+import { dnsStandIn } from "./dns-stand-in";
 import { PROJECT_DIR } from "./fixtures";
 import { parseSse, readSse, startPortal, tempDir, type TestPortal } from "./portal-helpers";
 
@@ -407,6 +408,60 @@ describe("runs", () => {
       expect(operations.calls).toEqual([]);
     } finally {
       await guarded.portal.close();
+    }
+  });
+
+  it("an up of region stacks whose zone is not delegated fails before any stack runs", async () => {
+    const ns = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net"];
+    const dns = dnsStandIn({ "platform.example.com": ns }, []);
+    await new Promise<void>((resolve) => dns.bind(0, "127.0.0.1", resolve));
+    const servers = [`127.0.0.1:${dns.address().port}`];
+    class Zoned extends MemoryStackOperations {
+      constructor(private readonly zoneName: string) {
+        super();
+      }
+      override run(...args: Parameters<MemoryStackOperations["run"]>) {
+        const [target, operation] = args;
+        if (operation === "outputs" && target.role === "global") {
+          return Promise.resolve({
+            changes: {},
+            outputs: { zoneName: this.zoneName, nameServers: ns },
+          });
+        }
+        return super.run(...args);
+      }
+    }
+    const runUp = async (zoneName: string) => {
+      const operations = new Zoned(zoneName);
+      const portal = await startPortal({
+        executor: () =>
+          automationExecutor(() => operations, {
+            delegation: { projectDir: PROJECT_DIR, dns: () => ({ servers }) },
+          }),
+      });
+      try {
+        const r = await portal.call("/api/runs", {
+          json: { operation: "up", stacks: ["us-east-1"] },
+          role: "operator",
+        });
+        const run = await json<RunRecord>(r);
+        await portal.portal.runs.settled(run.id);
+        const got = await json<RunRecord>(await portal.call(`/api/runs/${run.id}`));
+        return { got, calls: operations.calls.map((c) => `${c.operation} ${c.stack}`) };
+      } finally {
+        await portal.portal.close();
+      }
+    };
+    try {
+      const refused = await runUp("new.example.com");
+      expect(refused.got.status).toBe("failed");
+      expect(refused.got.error).toContain("new.example.com is not delegated: add an NS record");
+      expect(refused.calls).toEqual([]);
+      const delegated = await runUp("platform.example.com");
+      expect(delegated.got.status).toBe("succeeded");
+      expect(delegated.calls).toEqual(["up us-east-1"]);
+    } finally {
+      dns.close();
     }
   });
 

@@ -15,12 +15,11 @@
  * the explicit hard stop: a second SIGINT, which the CLI takes as "terminate now". A third exits.
  */
 import * as path from "node:path";
-import { StackNotFoundError } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../lib/config/errors";
 import {
   checkDelegation,
-  checkRegionDelegation,
+  checkProjectDelegation,
   dnsServersFromEnv,
 } from "../automation/delegation";
 import { registerEvacuationCommands } from "../automation/evacuate";
@@ -49,8 +48,7 @@ import {
 import { ProgressReporter } from "../automation/progress";
 import { AutomationStackOperations } from "../automation/pulumi-operations";
 import { isOperation, OPERATIONS, type Operation, type PlatformEvent } from "../automation/types";
-import { parseStackList, SelectionError, targetsFromProject } from "../automation/waves";
-import { loadProject } from "../lib/config/project";
+import { parseStackList, SelectionError } from "../automation/waves";
 
 const EXIT_FAILED = 1;
 /** Interrupts this close together are one keystroke (see `onSignal`). */
@@ -102,20 +100,11 @@ export const PREFLIGHT_CHECKS: PreflightCheck[] = [
   // whose zone the parent does not delegate (automation/delegation.ts).
   async ({ operation, projectDir, waves, operations, options }) => {
     if (operation !== "up" || options.delegationCheck === false) return;
-    const globalStack = targetsFromProject(loadProject(projectDir)).global;
-    await checkRegionDelegation({
+    await checkProjectDelegation({
       operation,
       waves,
-      globalStack,
-      globalOutputs: async () => {
-        try {
-          const signal = new AbortController().signal;
-          return (await operations.run(globalStack, "outputs", signal, () => undefined)).outputs;
-        } catch (e) {
-          if (e instanceof StackNotFoundError) return undefined;
-          throw e;
-        }
-      },
+      projectDir,
+      operations,
       dns: { servers: dnsServersFromEnv() },
       warn: (message) => process.stderr.write(`platform ${operation}: warning: ${message}\n`),
     });
