@@ -197,6 +197,8 @@ describe("GlobalFabric over two regions", async () => {
       expect(principals).toEqual([
         { AWS: "arn:aws:iam::123456789012:root" },
         { Service: "events.amazonaws.com" },
+        { Service: "events.amazonaws.com" },
+        { Service: "events.amazonaws.com" },
         { Service: `logs.${region}.amazonaws.com` },
         { Service: "cloudwatch.amazonaws.com" },
         { AWS: AUTO_SCALING_ROLE },
@@ -219,14 +221,39 @@ describe("GlobalFabric over two regions", async () => {
           Resource: "*",
         },
         {
-          Sid: "AllowEventBridgeForThisAccountsBusesAndQueues",
+          Sid: "AllowEventBridgeForThisAccountsBuses",
           Effect: "Allow",
           Principal: { Service: "events.amazonaws.com" },
-          Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
           Resource: "*",
           Condition: {
             StringEquals: { "aws:SourceAccount": "123456789012" },
-            ArnLike: { "aws:SourceArn": "arn:aws:events:eu-central-1:123456789012:*" },
+            ArnLike: {
+              "aws:SourceArn": "arn:aws:events:eu-central-1:123456789012:event-bus/*",
+            },
+          },
+        },
+        {
+          Sid: "AllowEventBridgeToDescribeTheKey",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "kms:DescribeKey",
+          Resource: "*",
+        },
+        {
+          // No aws:Source* keys: AWS does not support them for EventBridge-to-encrypted topics.
+          Sid: "AllowEventBridgeToEncryptedTopicsAndQueues",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+          Condition: {
+            StringEquals: {
+              "kms:ViaService": [
+                "sns.eu-central-1.amazonaws.com",
+                "sqs.eu-central-1.amazonaws.com",
+              ],
+            },
           },
         },
         {
@@ -293,12 +320,26 @@ describe("GlobalFabric over two regions", async () => {
     const bySid = Object.fromEntries(statements.map(({ Sid, ...rest }) => [Sid, rest]));
     expect(Object.keys(bySid)).toEqual([
       "EnableIamPolicies",
-      "AllowEventBridgeForThisAccountsBusesAndQueues",
+      "AllowEventBridgeForThisAccountsBuses",
+      "AllowEventBridgeToDescribeTheKey",
+      "AllowEventBridgeToEncryptedTopicsAndQueues",
       "AllowCloudWatchLogsForThisRegionsLogGroups",
       "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
       "AllowAutoScalingForNodeVolumes",
       "AllowAutoScalingToAttachNodeVolumes",
     ]);
+    expect(bySid.AllowEventBridgeToEncryptedTopicsAndQueues).toMatchObject({
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": ["sns.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"],
+        },
+      },
+    });
+    expect(bySid.AllowEventBridgeForThisAccountsBuses).toMatchObject({
+      Condition: {
+        ArnLike: { "aws:SourceArn": "arn:aws:events:us-east-1:123456789012:event-bus/*" },
+      },
+    });
     expect(bySid.AllowCloudWatchLogsForThisRegionsLogGroups).toEqual({
       Effect: "Allow",
       Principal: { Service: "logs.us-east-1.amazonaws.com" },

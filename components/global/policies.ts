@@ -73,17 +73,45 @@ export function keyPolicy(
       Resource: "*",
     },
     {
-      // DescribeKey: EventBridge reads the key's ARN and checks that it is symmetric before it
-      // encrypts with it (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
-      Sid: "AllowEventBridgeForThisAccountsBusesAndQueues",
+      // Event buses encrypted with this key (kmsKeyIdentifier): EventBridge sends the bus as
+      // aws:SourceArn (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
+      Sid: "AllowEventBridgeForThisAccountsBuses",
       Effect: "Allow",
       Principal: { Service: "events.amazonaws.com" },
-      Action: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
       Resource: "*",
       Condition: {
         StringEquals: { "aws:SourceAccount": a.accountId },
         ArnLike: {
-          "aws:SourceArn": interpolate`arn:${a.partition}:events:${region}:${a.accountId}:*`,
+          "aws:SourceArn": interpolate`arn:${a.partition}:events:${region}:${a.accountId}:event-bus/*`,
+        },
+      },
+    },
+    {
+      // EventBridge reads the key's ARN and checks that it is symmetric before a bus uses it
+      // (same page); the key's metadata only.
+      Sid: "AllowEventBridgeToDescribeTheKey",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "kms:DescribeKey",
+      Resource: "*",
+    },
+    {
+      // Rule targets encrypted with this key (the findings topic, the dead-letter and work
+      // queues): SNS and SQS use the key on EventBridge's behalf. AWS does not support
+      // aws:SourceAccount or aws:SourceArn in a key policy for EventBridge-to-encrypted topics
+      // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "Enable compatibility
+      // between event sources from AWS services and encrypted topics"); every delivery would
+      // fail. kms:ViaService narrows it to those two services in this region instead
+      // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+      Sid: "AllowEventBridgeToEncryptedTopicsAndQueues",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": [`sns.${region}.amazonaws.com`, `sqs.${region}.amazonaws.com`],
         },
       },
     },
