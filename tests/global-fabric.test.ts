@@ -477,6 +477,23 @@ describe("GlobalFabric over two regions", async () => {
     }
   });
 
+  it("lets S3 assume each replication role with the trust S3 documents (no condition keys)", () => {
+    const roles = ofType(records, "aws:iam/role:Role").filter((r) =>
+      r.name.includes("replication"),
+    );
+    expect(roles).toHaveLength(2);
+    for (const role of roles) {
+      expect(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement).toEqual([
+        {
+          Sid: "AssumedByService",
+          Effect: "Allow",
+          Principal: { Service: "s3.amazonaws.com" },
+          Action: "sts:AssumeRole",
+        },
+      ]);
+    }
+  });
+
   it("scopes each replication role to its source and destination buckets and keys", () => {
     const policies = ofType(records, "aws:iam/rolePolicy:RolePolicy").filter((p) =>
       p.name.includes("replication"),

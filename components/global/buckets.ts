@@ -113,9 +113,12 @@ export class ReplicatedBuckets extends pulumi.ComponentResource {
         perRegion(name, "replication", source),
         {
           description: `S3 replication from the ${source} bucket to the other regions' buckets`,
-          assumeRolePolicy: pulumi.jsonStringify(
-            serviceTrustPolicy("s3.amazonaws.com", account.accountId),
-          ),
+          // The trust S3 documents for a replication role, without condition keys: AWS does not
+          // document S3 sending aws:SourceAccount/aws:SourceArn when it assumes this role
+          // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html),
+          // and a condition it does not meet would stop replication silently. What the role may
+          // do is narrowed instead: its source and destination buckets and keys (below).
+          assumeRolePolicy: pulumi.jsonStringify(serviceTrustPolicy("s3.amazonaws.com")),
         },
         { parent: this, provider },
       );
