@@ -50,6 +50,8 @@ export interface DelegationOptions {
   readonly servers?: readonly string[];
   /** @default node:dns resolveNs - for tests and other transports */
   readonly lookup?: NsLookup;
+  /** @default 2000 - the pause before a SERVFAIL is asked again */
+  readonly servfailRetryMs?: number;
 }
 
 const normalise = (ns: string) => ns.trim().toLowerCase().replace(/\.$/, "");
@@ -83,9 +85,20 @@ export async function checkDelegation(
     );
   }
   const lookup = options.lookup ?? defaultLookup(options.servers);
+  // A resolver also answers SERVFAIL for a fault of its own upstream (systemd-resolved does), so
+  // one SERVFAIL is asked again before it counts as a broken delegation.
+  const ask = async (): Promise<string[]> => {
+    try {
+      return await lookup(zone);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ESERVFAIL") throw e;
+      await new Promise((resolve) => setTimeout(resolve, options.servfailRetryMs ?? 2000));
+      return lookup(zone);
+    }
+  };
   let found: string[];
   try {
-    found = [...new Set((await lookup(zone)).map(normalise))].sort();
+    found = [...new Set((await ask()).map(normalise))].sort();
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ENOTFOUND" || code === "ENODATA") {
@@ -98,7 +111,7 @@ export async function checkDelegation(
         expected,
         found: [],
         message:
-          `${zone} does not resolve (SERVFAIL): its parent zone's NS record names servers that ` +
+          `${zone} does not resolve (SERVFAIL, twice): its parent zone's NS record names servers that ` +
           `do not answer for it (an older zone's name servers?), or its DNSSEC chain does not ` +
           `validate; set the parent's NS record to ${expected.join(", ")}`,
       };
@@ -161,9 +174,9 @@ const SKIP_HINT = "(to deploy anyway: --no-delegation-check)";
 
 /**
  * The platform CLI's preflight for `up` of region stacks: their certificates validate through
- * the global stack's zone (ACM DNS validation; `aws.acm.CertificateValidation` waits for it, and
- * ACM itself gives up after 72 hours), which resolves nothing until the parent zone delegates to
- * the zone's name servers. Refuses (PreflightError,
+ * the global stack's zone (ACM DNS validation: `aws.acm.CertificateValidation` waits for it, 75
+ * minutes by default, then fails the up; ACM itself gives up after 72 hours), which resolves
+ * nothing until the parent zone delegates to the zone's name servers. Refuses (PreflightError,
  * exit 2) when the global stack was never deployed or its zone is not delegated; warns and goes
  * on when DNS cannot be asked. Returns what DNS answered, or `undefined` when it does not apply.
  */
@@ -236,6 +249,15 @@ export async function checkProjectDelegation(input: {
       }
     },
   });
+}
+
+/**
+ * `PLATFORM_SKIP_DELEGATION_CHECK=true` skips the check (the CLI's --no-delegation-check, the
+ * portal, and the deploy workflow's repository variable of the same name), e.g. while resolvers
+ * still cache an old NS answer.
+ */
+export function delegationCheckSkipped(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PLATFORM_SKIP_DELEGATION_CHECK === "true";
 }
 
 /** Whether dns.setServers takes the entry: an IP address, with a port (`[v6]:port` for IPv6). */

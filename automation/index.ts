@@ -80,6 +80,7 @@ export {
   checkDelegation,
   checkProjectDelegation,
   checkRegionDelegation,
+  delegationCheckSkipped,
   delegationLine,
   dnsServersFromEnv,
   type DelegationOptions,

@@ -247,13 +247,16 @@ describe(
       expect(fake.exists("global")).toBe(false);
     });
 
-    it("--no-delegation-check deploys without asking", async () => {
+    it.each([
+      ["--no-delegation-check", ["--no-delegation-check"], {}],
+      ["PLATFORM_SKIP_DELEGATION_CHECK=true", [], { PLATFORM_SKIP_DELEGATION_CHECK: "true" }],
+    ])("%s deploys without asking", async (_what, flags, extraEnv) => {
       const { fake, dir, cli } = setup();
       fake.stack("global", globalOutputs("new.example.com"));
-      const r = await cli(
-        ["up", "--stacks", "us-east-1", "--no-delegation-check", "--project-dir", dir],
-        dnsEnv,
-      );
+      const r = await cli(["up", "--stacks", "us-east-1", ...flags, "--project-dir", dir], {
+        ...dnsEnv,
+        ...extraEnv,
+      });
       expect(r.code).toBe(0);
       expect(fake.commands().filter((c) => /^stack output.*--stack global/.test(c))).toEqual([]);
       expect(ups(fake)).toHaveLength(1);

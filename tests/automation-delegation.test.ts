@@ -22,10 +22,12 @@ beforeAll(async () => {
   server = dnsStandIn(
     {
       "platform.example.com": ZONE_NS.map((n) => n.toUpperCase() + "."),
+      "flaky.example.com": ZONE_NS,
       "old.example.com": ["ns-1.awsdns-01.org", "ns1.registrar.example"],
     },
     ["slow.example.com"],
     ["lame.example.com"],
+    ["flaky.example.com"],
   );
   await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
   servers = [`127.0.0.1:${server.address().port}`];
@@ -56,13 +58,24 @@ describe("checkDelegation", () => {
   });
 
   it("says a delegation to servers that do not answer (SERVFAIL) is not working", async () => {
-    const result = await checkDelegation("lame.example.com", ZONE_NS, { servers });
+    const result = await checkDelegation("lame.example.com", ZONE_NS, {
+      servers,
+      servfailRetryMs: 10,
+    });
     expect(result.status).toBe("mismatch");
     expect(result.message).toBe(
-      `lame.example.com does not resolve (SERVFAIL): its parent zone's NS record names servers ` +
+      `lame.example.com does not resolve (SERVFAIL, twice): its parent zone's NS record names servers ` +
         `that do not answer for it (an older zone's name servers?), or its DNSSEC chain does not ` +
         `validate; set the parent's NS record to ${ZONE_NS.join(", ")}`,
     );
+  });
+
+  it("asks a SERVFAIL again: a resolver's passing fault is not a broken delegation", async () => {
+    const result = await checkDelegation("flaky.example.com", ZONE_NS, {
+      servers,
+      servfailRetryMs: 10,
+    });
+    expect(result.status).toBe("delegated");
   });
 
   it("reports unresolvable when DNS does not answer", async () => {

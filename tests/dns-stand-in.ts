@@ -31,16 +31,22 @@ export function dnsStandIn(
   zones: Record<string, string[]>,
   silent: string[],
   failing: string[] = [],
+  /** Names answered SERVFAIL the first time only, as a resolver's passing upstream fault. */
+  failingOnce: string[] = [],
 ) {
   const socket = dgram.createSocket("udp4");
+  const asked = new Map<string, number>();
   socket.on("message", (msg, peer) => {
     const { name, end } = readQuestion(msg);
+    asked.set(name, (asked.get(name) ?? 0) + 1);
     if (silent.includes(name)) return;
-    const answers = failing.includes(name) ? [] : (zones[name] ?? []);
+    const servfail =
+      failing.includes(name) || (failingOnce.includes(name) && asked.get(name) === 1);
+    const answers = servfail ? [] : (zones[name] ?? []);
     const header = Buffer.alloc(12);
     msg.copy(header, 0, 0, 2); // id
     // Response, RD+RA, and the RCODE: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN (RFC 1035 4.1.1).
-    const rcode = failing.includes(name) ? 2 : zones[name] ? 0 : 3;
+    const rcode = servfail ? 2 : zones[name] ? 0 : 3;
     header.writeUInt16BE(0x8180 | rcode, 2);
     header.writeUInt16BE(1, 4); // one question
     header.writeUInt16BE(answers.length, 6);

@@ -20,6 +20,7 @@ import { ConfigError } from "../lib/config/errors";
 import {
   checkDelegation,
   checkProjectDelegation,
+  delegationCheckSkipped,
   dnsServersFromEnv,
 } from "../automation/delegation";
 import { registerEvacuationCommands } from "../automation/evacuate";
@@ -100,6 +101,7 @@ export const PREFLIGHT_CHECKS: PreflightCheck[] = [
   // whose zone the parent does not delegate (automation/delegation.ts).
   async ({ operation, projectDir, waves, operations, options }) => {
     if (operation !== "up" || options.delegationCheck === false) return;
+    if (delegationCheckSkipped()) return;
     await checkProjectDelegation({
       operation,
       waves,
@@ -413,7 +415,8 @@ Examples:
       command.option(
         "--no-delegation-check",
         "deploy region stacks without checking that the global zone is delegated " +
-          "(PLATFORM_DNS_SERVERS: the DNS servers to ask, default the system's)",
+          "(also PLATFORM_SKIP_DELEGATION_CHECK=true; PLATFORM_DNS_SERVERS: the resolvers to " +
+          "ask, default the system's)",
       );
     }
     command.action(async (options: CliOptions) => {

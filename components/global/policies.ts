@@ -45,8 +45,11 @@ export const autoScalingServiceLinkedRole = (a: Account): Str =>
  * granted by IAM policies scoped to this key.
  *
  * The other statements are for AWS services that use the key on their own behalf, where no IAM
- * policy of ours is evaluated, each narrowed to this account's resources in this region:
- * - EventBridge encrypts the bus and writes the encrypted dead-letter queues;
+ * policy of ours is evaluated, each narrowed to this account's resources in this region where
+ * the service supports a condition for it:
+ * - EventBridge encrypts the buses (narrowed to this account's buses), reads the key's metadata,
+ *   and delivers to the encrypted topics and queues (no condition: none is supported there; the
+ *   topics' and queues' policies admit only this account's rules);
  * - CloudWatch Logs encrypts the log groups (flow logs, EKS control plane, Lambda, API Gateway,
  *   Container Insights, Prometheus), narrowed by the log group ARN in the encryption context
  *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html);
@@ -98,22 +101,20 @@ export function keyPolicy(
     },
     {
       // Rule targets encrypted with this key (the findings topic, the dead-letter and work
-      // queues): SNS and SQS use the key on EventBridge's behalf. AWS does not support
-      // aws:SourceAccount or aws:SourceArn in a key policy for EventBridge-to-encrypted topics
+      // queues): the statement SNS and SQS document for an AWS service that sends to an
+      // encrypted topic or queue, without conditions
       // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "Enable compatibility
-      // between event sources from AWS services and encrypted topics"); every delivery would
-      // fail. kms:ViaService narrows it to those two services in this region instead
-      // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+      // between event sources from AWS services and encrypted topics";
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
+      // AWS does not support aws:SourceAccount or aws:SourceArn here for EventBridge-to-encrypted
+      // topics, and documents no other key for it: a condition EventBridge's deliveries do not
+      // meet would drop every finding silently. The topics' and queues' own policies narrow who
+      // may send (aws:SourceArn: this account's rules).
       Sid: "AllowEventBridgeToEncryptedTopicsAndQueues",
       Effect: "Allow",
       Principal: { Service: "events.amazonaws.com" },
       Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
       Resource: "*",
-      Condition: {
-        StringEquals: {
-          "kms:ViaService": [`sns.${region}.amazonaws.com`, `sqs.${region}.amazonaws.com`],
-        },
-      },
     },
     {
       Sid: "AllowCloudWatchLogsForThisRegionsLogGroups",
