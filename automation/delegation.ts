@@ -222,21 +222,27 @@ export async function checkRegionDelegation(
 }
 
 /**
- * `checkRegionDelegation` for a project run through `StackOperations`: the project's global
- * stack, its outputs read with an `outputs` operation (none when the stack does not exist).
+ * `checkRegionDelegation` for a project run through `StackOperations` (the platform CLI and the
+ * portal): the project's global stack, its outputs read with an `outputs` operation (none when
+ * the stack does not exist), the settings from the environment (PLATFORM_SKIP_DELEGATION_CHECK,
+ * PLATFORM_DNS_SERVERS) unless `dns` is given.
  */
 export async function checkProjectDelegation(input: {
   readonly operation: Operation;
   readonly waves: readonly Wave[];
   readonly projectDir: string;
   readonly operations: StackOperations;
+  /** @default the resolvers PLATFORM_DNS_SERVERS names (dnsServersFromEnv) */
   readonly dns?: DelegationOptions;
   readonly warn: (message: string, globalStack: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
 }): Promise<DelegationResult | undefined> {
-  if (input.operation !== "up") return undefined;
+  const env = input.env ?? process.env;
+  if (input.operation !== "up" || delegationCheckSkipped(env)) return undefined;
   const globalStack = targetsFromProject(loadProject(input.projectDir)).global;
   return checkRegionDelegation({
     ...input,
+    dns: input.dns ?? { servers: dnsServersFromEnv(env) },
     globalStack,
     globalOutputs: async () => {
       try {

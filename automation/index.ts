@@ -80,7 +80,6 @@ export {
   checkDelegation,
   checkProjectDelegation,
   checkRegionDelegation,
-  delegationCheckSkipped,
   delegationLine,
   dnsServersFromEnv,
   type DelegationOptions,

@@ -8,8 +8,6 @@ import * as path from "node:path";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import {
-  delegationCheckSkipped,
-  dnsServersFromEnv,
   AutomationStackOperations,
   findAwsCredentials,
   findPulumiCli,
@@ -140,11 +138,8 @@ export async function buildPortal(options: PortalOptions): Promise<Portal> {
         ? planExecutor({ projectDir })
         : automationExecutor(
             () => new AutomationStackOperations({ projectDir, pulumiRoot: findPulumiCli()?.root }),
-            // As the platform CLI: no up of regions whose zone is not delegated, unless
-            // PLATFORM_SKIP_DELEGATION_CHECK=true.
-            delegationCheckSkipped()
-              ? {}
-              : { delegation: { projectDir, dns: () => ({ servers: dnsServersFromEnv() }) } },
+            // As the platform CLI: no up of regions whose zone is not delegated.
+            { delegation: { projectDir } },
           ));
   const runs = new RunManager(store, {
     targets,

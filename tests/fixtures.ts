@@ -3,6 +3,7 @@
  * setting and check what the loader, the plan or the CLI make of it), and the evaluation of a
  * program under the shared mocks with the lookups every component test uses.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,6 +13,13 @@ import { RecordingMonitor, type StackOutputs } from "../plan/monitor";
 import type { RecordedResource } from "../plan/record";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** The plan command (`npm run plan -- <args>`), run from the project directory to its end. */
+export const planCommand = (args: readonly string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", "tools/plan.ts", ...args], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  });
 
 export function copyProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "platform-project-"));

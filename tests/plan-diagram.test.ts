@@ -3,7 +3,6 @@
  * service and replication edge of the plan is in the SVG. And the what-if plan for 4 regions:
  * the settings it assumed and its difference from the current stacks.
  */
-import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { orderedPairs } from "../components/global/replication-plan";
 import { loadProject, whatIfProject } from "../lib/config/project";
@@ -12,7 +11,7 @@ import { diagramDot, diagramSvg } from "../plan/diagram";
 import { runPlan, type PlanResult } from "../plan/plan";
 import { assumptionLines, checkHome, diffLines } from "../plan/whatif";
 import { runProgram } from "../programs";
-import { PROJECT_DIR } from "./fixtures";
+import { planCommand, PROJECT_DIR } from "./fixtures";
 
 const PLAN_TIMEOUT = 900_000;
 const FOUR: AwsRegion[] = ["us-east-1", "eu-central-1", "ap-southeast-2", "sa-east-1"];
@@ -170,11 +169,7 @@ describe("leaving out the home region", () => {
   });
 
   it("exits 2 from the command, naming the home region", () => {
-    const child = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "tools/plan.ts", "--regions", "eu-central-1,ap-southeast-2"],
-      { cwd: PROJECT_DIR, encoding: "utf8" },
-    );
+    const child = planCommand(["--regions", "eu-central-1,ap-southeast-2"]);
     expect(child.status).toBe(2);
     expect(child.stderr).toContain("leaves out the home region us-east-1");
     expect(child.stdout).toBe("");

@@ -2,7 +2,6 @@
  * The offline plan over the project's real stack files: the global stack first, each region
  * stack with its StackReference answered by the global stack's recorded outputs.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,7 +12,7 @@ import { ADVISORY_BY_DEFAULT } from "../policy/config";
 import { evaluateResources } from "../policy/offline";
 import { UNKNOWN } from "../plan/record";
 import { runProgram } from "../programs";
-import { copyProject, editStack, PROJECT_DIR } from "./fixtures";
+import { copyProject, editStack, planCommand, PROJECT_DIR } from "./fixtures";
 
 const strings = (v: unknown, out: string[] = []): string[] => {
   if (typeof v === "string") out.push(v);
@@ -91,19 +90,13 @@ describe("the contract check", () => {
 });
 
 describe("the plan command", { timeout: PLAN_TIMEOUT }, () => {
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "tools/plan.ts", ...args], {
-      cwd: PROJECT_DIR,
-      encoding: "utf8",
-    });
-
   it("exits 2 on bad config, names the stack and key, and writes nothing", () => {
     const dir = copyProject();
     editStack(dir, "eu-central-1", (c) => {
       (c["platform:network"] as Record<string, unknown>).vpcCidr = "10.10.0.0/16";
     });
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
-    const child = run(["--project-dir", dir, "--out", out, "--quiet"]);
+    const child = planCommand(["--project-dir", dir, "--out", out, "--quiet"]);
     expect(child.status).toBe(2);
     expect(child.stderr).toContain(
       'config key platform:network.vpcCidr = "10.10.0.0/16": overlaps 10.10.0.0/16',
@@ -112,14 +105,14 @@ describe("the plan command", { timeout: PLAN_TIMEOUT }, () => {
   });
 
   it("exits 2 on an unknown region in --regions", () => {
-    const child = run(["--regions", "us-east-1,mars-north-1", "--quiet"]);
+    const child = planCommand(["--regions", "us-east-1,mars-north-1", "--quiet"]);
     expect(child.status).toBe(2);
     expect(child.stderr).toContain("mars-north-1: not AWS regions");
   });
 
   it("writes one preview-shaped document per stack", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
-    const child = run(["--out", out, "--quiet"]);
+    const child = planCommand(["--out", out, "--quiet"]);
     expect(child.stderr).toBe("");
     expect(child.status).toBe(0);
     // --quiet keeps the last line: the totals and the policy result.
@@ -166,11 +159,7 @@ describe("the plan command", { timeout: PLAN_TIMEOUT }, () => {
 describe("the plan command's text and diagram", { timeout: PLAN_TIMEOUT }, () => {
   it("prints the preview tree of every stack in rollout order, the figures and the last line", () => {
     const diagram = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-diagram-")), "a.svg");
-    const child = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "tools/plan.ts", "--diagram", diagram],
-      { cwd: PROJECT_DIR, encoding: "utf8" },
-    );
+    const child = planCommand(["--diagram", diagram]);
     expect(child.stderr).toBe("");
     expect(child.status).toBe(0);
     const text = child.stdout;
@@ -198,11 +187,7 @@ describe("the plan command's text and diagram", { timeout: PLAN_TIMEOUT }, () =>
   });
 
   it("refuses a diagram file that is not SVG, writing nothing", () => {
-    const child = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "tools/plan.ts", "--diagram", "out.png"],
-      { cwd: PROJECT_DIR, encoding: "utf8" },
-    );
+    const child = planCommand(["--diagram", "out.png"]);
     expect(child.status).toBe(2);
     expect(child.stderr).toBe("plan failed: --diagram out.png: expected a file ending in .svg\n");
     expect(fs.existsSync(path.join(PROJECT_DIR, "out.png"))).toBe(false);

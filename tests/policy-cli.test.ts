@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { KEY, step, urn } from "./preview-steps";
 
 const ROOT = path.resolve(__dirname, "..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-cli-"));
@@ -27,14 +28,6 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
-
-const KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
-const urn = (type: string, name: string) => `urn:pulumi:dev::platform::${type}::${name}`;
-const step = (op: string, type: string, name: string, inputs: Record<string, unknown>) => ({
-  op,
-  urn: urn(type, name),
-  newState: { type, urn: urn(type, name), inputs },
-});
 
 const good = write("good.json", {
   steps: [

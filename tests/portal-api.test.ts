@@ -10,6 +10,7 @@ import type { RunRecord } from "../portal/types";
 import { dnsStandIn } from "./dns-stand-in";
 import { PROJECT_DIR } from "./fixtures";
 import { parseSse, readSse, startPortal, tempDir, type TestPortal } from "./portal-helpers";
+import { KEY, step } from "./preview-steps";
 
 let t: TestPortal;
 beforeAll(async () => {
@@ -557,13 +558,6 @@ describe("bad input: every 4xx names the field or header at fault", () => {
 });
 
 describe("POST /api/policy/check", () => {
-  const KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
-  const urn = (type: string, name: string) => `urn:pulumi:dev::platform::${type}::${name}`;
-  const step = (op: string, type: string, name: string, inputs: Record<string, unknown>) => ({
-    op,
-    urn: urn(type, name),
-    newState: { type, urn: urn(type, name), inputs },
-  });
   const doc = {
     steps: [
       step("update", "aws:sns/topic:Topic", "alerts", {}),

@@ -20,7 +20,6 @@ import { ConfigError } from "../lib/config/errors";
 import {
   checkDelegation,
   checkProjectDelegation,
-  delegationCheckSkipped,
   dnsServersFromEnv,
 } from "../automation/delegation";
 import { registerEvacuationCommands } from "../automation/evacuate";
@@ -100,14 +99,12 @@ export const PREFLIGHT_CHECKS: PreflightCheck[] = [
   // Region stacks wait on ACM DNS validation in the global stack's zone: refuse an up of regions
   // whose zone the parent does not delegate (automation/delegation.ts).
   async ({ operation, projectDir, waves, operations, options }) => {
-    if (operation !== "up" || options.delegationCheck === false) return;
-    if (delegationCheckSkipped()) return;
+    if (options.delegationCheck === false) return;
     await checkProjectDelegation({
       operation,
       waves,
       projectDir,
       operations,
-      dns: { servers: dnsServersFromEnv() },
       warn: (message) => process.stderr.write(`platform ${operation}: warning: ${message}\n`),
     });
   },
